@@ -1,0 +1,384 @@
+"""The Raft tester's harness (config.go in the Go lab).
+
+    cfg = make_config(t, n, unreliable)  -- n peers on a fresh network, all up
+    with make_config(t, n, False) as cfg: ...   -- and cfg.cleanup() at the end
+    cfg.begin(description) ... cfg.end()  -- the "Passed" line with its figures
+    cfg.checkOneLeader(), cfg.checkTerms(), cfg.checkNoLeader()
+    cfg.connect(i), cfg.disconnect(i), cfg.crash1(i), cfg.start1(i)
+    cfg.one(cmd, expectedServers, retry), cfg.nCommitted(index),
+    cfg.wait(index, n, startTerm)
+    cfg.rpcCount(i), cfg.rpcTotal(), cfg.bytesTotal()
+
+Failures call t.Fatalf with the Go tester's messages. A failure seen on a
+background thread (an applyCh reader, a fatal labrpc error) fails the test at
+the harness's next check.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import random
+import threading
+import time
+from queue import Queue
+from typing import Any, Dict, List, Optional
+
+import labrpc
+from raft.persister import MakePersister, Persister
+from raft.raft import ApplyMsg, Make, Raft
+from raft.testing import T
+
+# The tester lets a solution take a whole second to elect a leader, much more
+# than the paper's timeouts.
+RaftElectionTimeout = 1.0
+# The Go tester's real-time limit on one test.
+TEST_TIME_LIMIT_S = 120.0
+
+_STOP_READER = object()  # tells an applyCh reader its peer was crashed
+
+
+def randstring(n: int) -> str:
+    return base64.urlsafe_b64encode(os.urandom(2 * n)).decode()[:n]
+
+
+class Config:
+    def __init__(self, t: T, n: int, unreliable: bool) -> None:
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"make_config: n must be a positive number of peers, got {n!r}")
+        self.mu = threading.Lock()
+        self.t = t
+        self.net = labrpc.MakeNetwork()
+        self.n = n
+        self.applyErr: List[str] = [""] * n
+        self.rafts: List[Optional[Raft]] = [None] * n
+        self.connected = [False] * n
+        self.saved: List[Optional[Persister]] = [None] * n
+        self.endnames: List[Optional[List[str]]] = [None] * n
+        self.logs: List[Dict[int, Any]] = [{} for _ in range(n)]
+        self.applyChs: List[Optional[Queue]] = [None] * n
+        self.start = time.monotonic()
+        # begin()/end() statistics.
+        self.t0 = 0.0
+        self.rpcs0 = 0
+        self.cmds0 = 0
+        self.bytes0 = 0
+        self.maxIndex = 0
+        self.maxIndex0 = 0
+        self._cleaned_up = False
+
+        self.setunreliable(unreliable)
+        self.net.LongDelays(True)
+        for i in range(n):
+            self.start1(i)
+        for i in range(n):
+            self.connect(i)
+
+    def __enter__(self) -> "Config":
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.cleanup(check=exc_type is None)
+
+    # --- starting and stopping peers ---------------------------------------------
+
+    def crash1(self, i: int) -> None:
+        """Shut peer i down, keeping what it persisted."""
+        self.disconnect(i)
+        self.net.DeleteServer(i)  # calls to it now fail
+
+        with self.mu:
+            # A fresh persister, in case the old instance goes on writing;
+            # it starts with what was saved, for the next incarnation.
+            if self.saved[i] is not None:
+                self.saved[i] = self.saved[i].Copy()
+            rf = self.rafts[i]
+        if rf is not None:
+            rf.Kill()
+        with self.mu:
+            self.rafts[i] = None
+            if self.applyChs[i] is not None:
+                self.applyChs[i].put(_STOP_READER)
+                self.applyChs[i] = None
+            if self.saved[i] is not None:
+                state = self.saved[i].ReadRaftState()
+                snapshot = self.saved[i].ReadSnapshot()
+                self.saved[i] = MakePersister()
+                self.saved[i].SaveStateAndSnapshot(state, snapshot)
+
+    def start1(self, i: int) -> None:
+        """Start, or restart, peer i with what it last persisted."""
+        self.crash1(i)
+
+        # Fresh outgoing end names, so the old instance can no longer send.
+        names = [randstring(20) for _ in range(self.n)]
+        self.endnames[i] = names
+        ends = []
+        for j in range(self.n):
+            ends.append(self.net.MakeEnd(names[j]))
+            self.net.Connect(names[j], j)
+
+        with self.mu:
+            # A fresh persister, so the old instance cannot overwrite the
+            # new one's state; it starts with the last persisted state.
+            if self.saved[i] is not None:
+                self.saved[i] = self.saved[i].Copy()
+            else:
+                self.saved[i] = MakePersister()
+            persister = self.saved[i]
+            applyCh: Queue = Queue()
+            self.applyChs[i] = applyCh
+
+        threading.Thread(
+            target=self._read_applies, args=(i, applyCh),
+            name=f"config-applier-S{i}", daemon=True,
+        ).start()
+
+        rf = Make(ends, i, persister, applyCh)
+        with self.mu:
+            self.rafts[i] = rf
+
+        srv = labrpc.MakeServer()
+        srv.AddService(labrpc.MakeService(rf))
+        self.net.AddServer(i, srv)
+
+    def _read_applies(self, i: int, applyCh: Queue) -> None:
+        """Check what peer i commits against every other peer's commits."""
+        while True:
+            m = applyCh.get()
+            if m is _STOP_READER:
+                return
+            if not isinstance(m, ApplyMsg):
+                self._apply_error(i, f"server {i} put a {type(m).__name__} on applyCh, not an ApplyMsg")
+                continue
+            if not m.CommandValid:
+                continue  # other kinds of ApplyMsg
+            err_msg = ""
+            with self.mu:
+                for j, log in enumerate(self.logs):
+                    if m.CommandIndex in log and log[m.CommandIndex] != m.Command:
+                        # Some server already committed another value here.
+                        err_msg = (
+                            f"commit index={m.CommandIndex} server={i} {m.Command} "
+                            f"!= server={j} {log[m.CommandIndex]}"
+                        )
+                prev_ok = (m.CommandIndex - 1) in self.logs[i]
+                self.logs[i][m.CommandIndex] = m.Command
+                self.maxIndex = max(self.maxIndex, m.CommandIndex)
+            if m.CommandIndex > 1 and not prev_ok:
+                err_msg = f"server {i} apply out of order {m.CommandIndex}"
+            if err_msg:
+                # Keep reading, so that the peer never blocks on applyCh.
+                self._apply_error(i, err_msg)
+
+    def _apply_error(self, i: int, err_msg: str) -> None:
+        self.applyErr[i] = err_msg
+        self.t.fail_later(f"apply error: {err_msg}")
+
+    def cleanup(self, check: bool = True) -> None:
+        """Kill every peer and shut the network down; check the time limit."""
+        if self._cleaned_up:
+            return
+        self._cleaned_up = True
+        for i in range(self.n):
+            if self.rafts[i] is not None:
+                self.rafts[i].Kill()
+            if self.applyChs[i] is not None:
+                self.applyChs[i].put(_STOP_READER)
+                self.applyChs[i] = None
+        self.net.Cleanup()
+        if check:
+            self._check_failures()
+            self.checkTimeout()
+
+    def checkTimeout(self) -> None:
+        # The Go tester's two-minute real-time limit on each test.
+        if not self.t.Failed() and time.monotonic() - self.start > TEST_TIME_LIMIT_S:
+            self.t.Fatal("test took longer than 120 seconds")
+
+    def _check_failures(self) -> None:
+        """Fail now for anything that went wrong on a background thread."""
+        fatal = self.net.fatal_error()
+        if fatal is not None:
+            self.t.Fatal(fatal)
+        self.t.check_later_failures()
+
+    # --- the network -------------------------------------------------------------
+
+    def connect(self, i: int) -> None:
+        """Attach peer i to the network."""
+        self.connected[i] = True
+        for j in range(self.n):
+            if self.connected[j]:
+                self.net.Enable(self.endnames[i][j], True)  # outgoing
+                self.net.Enable(self.endnames[j][i], True)  # incoming
+
+    def disconnect(self, i: int) -> None:
+        """Detach peer i from the network."""
+        self.connected[i] = False
+        for j in range(self.n):
+            if self.endnames[i] is not None:
+                self.net.Enable(self.endnames[i][j], False)  # outgoing
+            if self.endnames[j] is not None:
+                self.net.Enable(self.endnames[j][i], False)  # incoming
+
+    def rpcCount(self, server: int) -> int:
+        return self.net.GetCount(server)
+
+    def rpcTotal(self) -> int:
+        return self.net.GetTotalCount()
+
+    def bytesTotal(self) -> int:
+        return self.net.GetTotalBytes()
+
+    def setunreliable(self, unrel: bool) -> None:
+        self.net.Reliable(not unrel)
+
+    def setlongreordering(self, longrel: bool) -> None:
+        self.net.LongReordering(longrel)
+
+    # --- checks --------------------------------------------------------------------
+
+    def checkOneLeader(self) -> int:
+        """The one leader of the newest term, retrying while elections settle."""
+        for _ in range(10):
+            time.sleep((450 + random.randrange(100)) / 1000)
+            self._check_failures()
+            leaders: Dict[int, List[int]] = {}
+            for i in range(self.n):
+                if self.connected[i]:
+                    term, leader = self.rafts[i].GetState()
+                    if leader:
+                        leaders.setdefault(term, []).append(i)
+            for term, who in leaders.items():
+                if len(who) > 1:
+                    self.t.Fatalf("term %d has %d (>1) leaders", term, len(who))
+            if leaders:
+                return leaders[max(leaders)][0]
+        self.t.Fatalf("expected one leader, got none")
+        return -1
+
+    def checkTerms(self) -> int:
+        """The term every connected peer agrees on."""
+        term = -1
+        for i in range(self.n):
+            if self.connected[i]:
+                xterm, _ = self.rafts[i].GetState()
+                if term == -1:
+                    term = xterm
+                elif term != xterm:
+                    self.t.Fatalf("servers disagree on term")
+        return term
+
+    def checkNoLeader(self) -> None:
+        for i in range(self.n):
+            if self.connected[i]:
+                _, is_leader = self.rafts[i].GetState()
+                if is_leader:
+                    self.t.Fatalf("expected no leader, but %d claims to be leader", i)
+
+    def nCommitted(self, index: int) -> "tuple[int, Any]":
+        """How many peers have committed index, and what they committed."""
+        count = 0
+        cmd = None
+        for i in range(self.n):
+            if self.applyErr[i]:
+                self.t.Fatal(self.applyErr[i])
+            with self.mu:
+                ok = index in self.logs[i]
+                cmd1 = self.logs[i].get(index)
+            if ok:
+                if count > 0 and cmd != cmd1:
+                    self.t.Fatalf(
+                        "committed values do not match: index %d, %s, %s", index, cmd, cmd1
+                    )
+                count += 1
+                cmd = cmd1
+        return count, cmd
+
+    def wait(self, index: int, n: int, startTerm: int) -> Any:
+        """Wait for at least n peers to commit index, but not forever.
+
+        Returns -1 if some peer moved past startTerm (then no one can promise
+        the entry will commit).
+        """
+        to = 0.010
+        for _ in range(30):
+            nd, _ = self.nCommitted(index)
+            if nd >= n:
+                break
+            time.sleep(to)
+            if to < 1.0:
+                to *= 2
+            if startTerm > -1:
+                for rf in self.rafts:
+                    if rf is not None and rf.GetState()[0] > startTerm:
+                        return -1
+        nd, cmd = self.nCommitted(index)
+        if nd < n:
+            self.t.Fatalf("only %d decided for index %d; wanted %d", nd, index, n)
+        return cmd
+
+    def one(self, cmd: Any, expectedServers: int, retry: bool) -> int:
+        """A complete agreement on cmd; returns its index.
+
+        Tries Start on each connected peer until one accepts, then waits for
+        expectedServers peers to commit. With retry, submits again if the
+        leader failed before committing; gives up after about 10 s.
+        """
+        t0 = time.monotonic()
+        starts = 0
+        while time.monotonic() - t0 < 10:
+            self._check_failures()
+            index = -1
+            for _ in range(self.n):
+                starts = (starts + 1) % self.n
+                with self.mu:
+                    rf = self.rafts[starts] if self.connected[starts] else None
+                if rf is not None:
+                    index1, _, ok = rf.Start(cmd)
+                    if ok:
+                        index = index1
+                        break
+            if index != -1:
+                # Somebody claimed to lead and took the command: wait a while.
+                t1 = time.monotonic()
+                while time.monotonic() - t1 < 2:
+                    nd, cmd1 = self.nCommitted(index)
+                    if nd > 0 and nd >= expectedServers and cmd1 == cmd:
+                        return index
+                    time.sleep(0.020)
+                if not retry:
+                    self.t.Fatalf("one(%s) failed to reach agreement", cmd)
+            else:
+                time.sleep(0.050)
+        self.t.Fatalf("one(%s) failed to reach agreement", cmd)
+        return -1
+
+    # --- begin/end --------------------------------------------------------------
+
+    def begin(self, description: str) -> None:
+        self.t.Log(f"{description} ...")
+        self.t0 = time.monotonic()
+        self.rpcs0 = self.rpcTotal()
+        self.bytes0 = self.bytesTotal()
+        self.cmds0 = 0
+        self.maxIndex0 = self.maxIndex
+
+    def end(self) -> None:
+        """Print the Passed line: seconds, peers, RPCs, bytes, agreements."""
+        self._check_failures()
+        self.checkTimeout()
+        if not self.t.Failed():
+            with self.mu:
+                elapsed = time.monotonic() - self.t0
+                nrpc = self.rpcTotal() - self.rpcs0
+                nbytes = self.bytesTotal() - self.bytes0
+                ncmds = self.maxIndex - self.maxIndex0
+            self.t.Log(
+                "  ... Passed --  %4.1f  %d %4d %7d %4d" % (elapsed, self.n, nrpc, nbytes, ncmds)
+            )
+
+
+def make_config(t: T, n: int, unreliable: bool) -> Config:
+    return Config(t, n, unreliable)

@@ -1,0 +1,69 @@
+"""T: the harness's handle on one test, Python's twin of Go's *testing.T.
+
+The harness (config) calls t.Fatalf to fail a test, as config.go does. In
+Python that raises TestFailure in the calling thread. A failure noticed on
+another thread (an applyCh reader, a fatal labrpc error) cannot raise in the
+test's thread, so it is kept with fail_later() and raised by the harness's
+next check in the test thread (check_later_failures()).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, List, Optional
+
+
+class TestFailure(AssertionError):
+    """A test failed; the message says why, in the Go tester's words."""
+
+    __test__ = False  # not a test class, whatever its name says
+
+
+class T:
+    """One running test."""
+
+    __test__ = False
+
+    def __init__(self, name: str = "", echo: bool = True) -> None:
+        self.name = name
+        self.output: List[str] = []
+        self._echo = echo
+        self._mu = threading.Lock()
+        self._failed = False
+        self._later: List[str] = []
+
+    def Fatalf(self, format: str, *args: Any) -> None:
+        """Fail the test now (printf-style, like Go's; %v is not Python's: use %s)."""
+        self.Fatal(format % args if args else format)
+
+    def Fatal(self, message: str) -> None:
+        with self._mu:
+            self._failed = True
+        raise TestFailure(message)
+
+    def Failed(self) -> bool:
+        with self._mu:
+            return self._failed
+
+    def Log(self, line: str) -> None:
+        """Print a line of the test's report (begin/Passed lines) and keep it."""
+        with self._mu:
+            self.output.append(line)
+        if self._echo:
+            print(line, flush=True)
+
+    def fail_later(self, message: str) -> None:
+        """Record a failure seen on another thread."""
+        with self._mu:
+            self._failed = True
+            self._later.append(message)
+
+    def later_failure(self) -> Optional[str]:
+        with self._mu:
+            return self._later[0] if self._later else None
+
+    def check_later_failures(self) -> None:
+        """Raise, in the calling thread, the first failure kept by fail_later."""
+        message = self.later_failure()
+        if message is not None:
+            raise TestFailure(message)

@@ -1,0 +1,28 @@
+"""DPrintf: debug printing that costs nothing when it is off.
+
+Off by default. Turn it on with the environment variable RAFT_DEBUG=1
+(before the test process starts). Lines go to the "raft" logger at DEBUG
+level, so pytest shows them under "Captured log call" for a failing test
+and keeps them out of the way for passing ones; outside pytest, configure
+logging (python -m raft does) to see them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+ENV_VAR = "RAFT_DEBUG"
+
+logger = logging.getLogger("raft")
+
+Debug = os.environ.get(ENV_VAR, "").strip().lower() not in ("", "0", "false", "no", "off")
+if Debug:
+    logger.setLevel(logging.DEBUG)
+
+
+def DPrintf(format: str, *args: Any) -> None:
+    """Log format % args when debugging is on (Go's DPrintf)."""
+    if Debug:
+        logger.debug(format, *args)

@@ -1,0 +1,63 @@
+"""pytest glue: the Go-style `t`, the Passed summary, and a thread-leak check."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Iterator, List, Tuple
+
+import pytest
+
+from raft.testing import T
+
+# Lines each test printed through t.Log (its "Test ..." and "Passed" lines).
+_REPORTS: List[Tuple[str, List[str]]] = []
+
+# How long the threads a test started may take to end after it returns.
+THREAD_GRACE_S = 1.0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # DPrintf lines carry their own peer, term and role; a time is all they
+    # need in front. (Set here: setup.cfg cannot hold a '%' for both
+    # setuptools and pytest.)
+    if config.getoption("log_format") is None and not config.getini("log_format"):
+        config.option.log_format = "%(asctime)s.%(msecs)03d %(message)s"
+        config.option.log_date_format = "%H:%M:%S"
+
+
+@pytest.fixture
+def t(request: pytest.FixtureRequest) -> Iterator[T]:
+    """The Go tester's *testing.T, for tests written like the Go originals."""
+    handle = T(request.node.name)
+    yield handle
+    if handle.output:
+        _REPORTS.append((request.node.nodeid, handle.output))
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_behind() -> Iterator[None]:
+    """Fail a test that leaves threads running after its cleanup."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + THREAD_GRACE_S
+    while True:
+        left = [th for th in threading.enumerate() if th not in before and th.is_alive()]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    if left:
+        names = sorted({th.name for th in left})
+        pytest.fail(
+            f"{len(left)} thread(s) still running {THREAD_GRACE_S:.0f} s after the "
+            f"test ended: {', '.join(names)}"
+        )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _REPORTS:
+        return
+    terminalreporter.section("Raft tester output (as go test prints it)")
+    for _, lines in _REPORTS:
+        for line in lines:
+            terminalreporter.write_line(line)
