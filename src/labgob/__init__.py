@@ -1,6 +1,7 @@
 """labgob: the encoder for everything that crosses labrpc or goes to a Persister.
 
     data = dumps(value)              -- encode plain data (pickle, checked)
+    data = dumps_fields(obj)         -- encode only obj's fields (a reply)
     value = loads(data)              -- decode; refuses anything that is code
     decode_into(target, data)        -- decode an object into an existing one
                                         (how labrpc fills the caller's reply)
@@ -46,6 +47,7 @@ __all__ = [
     "dumps",
     "loads",
     "decode_into",
+    "dumps_fields",
     "NewEncoder",
     "NewDecoder",
     "LabEncoder",
@@ -153,13 +155,14 @@ class _CheckingPickler(pickle.Pickler):
 
     def __init__(self, file: BinaryIO) -> None:
         super().__init__(file, protocol=_PROTOCOL)
-        # Classes whose instances this dump has written; their class
-        # references (which pickle writes right after) are allowed.
-        self._instance_classes: Set[type] = set()
+        # Pickle writes an instance's class reference right after the
+        # instance; that one class object is data's shape, not a value.
+        self._expected_class: Optional[type] = None
 
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, type):
-            if obj in self._instance_classes or obj is complex:
+            if obj is self._expected_class:
+                self._expected_class = None
                 return NotImplemented
             raise _Refused(obj, "a class is code, not data")
         kind = _live_state_kind(obj)
@@ -176,7 +179,7 @@ class _CheckingPickler(pickle.Pickler):
                 "its class has its own pickling code; call labgob.Register() "
                 "on it if it is safe to decode",
             )
-        self._instance_classes.add(cls)
+        self._expected_class = cls
         _trust(cls)
         return NotImplemented
 
@@ -320,8 +323,18 @@ def _warn_non_default(target: Any) -> None:
             return
 
 
+def dumps_fields(obj: Any, root_name: str = "value") -> bytes:
+    """Encode only obj's fields, as a dict: what a reply sends back.
+
+    Like gob, the receiver already knows the type it decodes into, so the
+    class need not travel (and its name does not count as RPC bytes).
+    """
+    fields = obj if isinstance(obj, dict) else _fields(obj)
+    return dumps(fields, root_name=root_name)
+
+
 def decode_into(target: Any, data: bytes) -> None:
-    """Decode an object and copy its fields into target (a reply)."""
+    """Decode an object, or fields from dumps_fields, into target (a reply)."""
     _copy_into(target, loads(data))
 
 
@@ -334,13 +347,25 @@ def _copy_into(target: Any, value: Any) -> None:
         target.clear()
         target.update(value)
         return
-    if type(value) is not type(target):
+    if isinstance(value, dict):
+        fields = value
+    elif type(value) is type(target):
+        fields = _fields(value)
+    else:
         raise DecodeError(
             f"labgob: cannot decode a {type(value).__qualname__} into a "
             f"{type(target).__qualname__}"
         )
+    known = _defaults_of(type(target))
+    if known is not None:
+        unknown = sorted(set(fields) - set(known))
+        if unknown:
+            raise DecodeError(
+                f"labgob: {type(target).__qualname__} has no field "
+                f"{', '.join(unknown)}; the handler's reply type differs from the caller's"
+            )
     _warn_non_default(target)
-    for name, field in _fields(value).items():
+    for name, field in fields.items():
         setattr(target, name, field)
 
 
@@ -374,4 +399,3 @@ def NewEncoder(stream: BinaryIO) -> LabEncoder:
 
 def NewDecoder(stream: BinaryIO) -> LabDecoder:
     return LabDecoder(stream)
-

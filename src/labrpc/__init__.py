@@ -149,7 +149,6 @@ class _HandlerPool:
         self._lock = threading.Lock()
         self._idle = 0
         self._closed = False
-        self._threads: Set[threading.Thread] = set()
         self._numbers = itertools.count(1)
 
     def submit(self, job: Callable[[], None]) -> bool:
@@ -164,7 +163,6 @@ class _HandlerPool:
                     target=self._work, name=f"labrpc-handler-{next(self._numbers)}",
                     daemon=True,
                 )
-                self._threads.add(worker)
                 worker.start()
             self._jobs.put(job)
         return True
@@ -179,25 +177,27 @@ class _HandlerPool:
                 if self._closed:
                     break
                 self._idle += 1
-        with self._lock:
-            self._threads.discard(threading.current_thread())
 
-    def shutdown(self, wait_s: float) -> None:
+    def shutdown(self) -> None:
+        """Idle workers end at once; busy ones when their handler returns.
+
+        Nothing is joined: a handler may never return, and Cleanup() must not
+        wait for it.
+        """
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             idle, self._idle = self._idle, 0
-            threads = list(self._threads)
             for _ in range(idle):
                 self._jobs.put(None)
-        # Idle workers end at once; busy ones when their handler returns.
-        for thread in threads:
-            thread.join(timeout=wait_s)
 
 
 class Network:
-    """The simulated network: ends, servers, and the faults between them."""
+    """The simulated network: ends, servers, and the faults between them.
+
+    Also a context manager: ``with MakeNetwork() as net:`` cleans up at the end.
+    """
 
     def __init__(self) -> None:
         self._mu = threading.Lock()
@@ -214,6 +214,12 @@ class Network:
         self._pending: Set[SimpleQueue] = set()
         self._pool = _HandlerPool()
         self._fatal_errors: List[str] = []
+
+    def __enter__(self) -> "Network":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.Cleanup()
 
     # --- switches and wiring -------------------------------------------------
 
@@ -307,7 +313,7 @@ class Network:
             pending, self._pending = self._pending, set()
         for replies in pending:
             replies.put(_CLOSED)
-        self._pool.shutdown(wait_s=1.0)
+        self._pool.shutdown()
 
     # --- the life of one request ---------------------------------------------------
 
@@ -487,7 +493,7 @@ class Service:
                     f"labrpc: handler {svc_meth} returned {returned!r}; handlers fill "
                     "in their reply argument and return None"
                 )
-            return _Reply(labgob.dumps(reply, root_name="reply"))
+            return _Reply(labgob.dumps_fields(reply, root_name="reply"))
         except Exception:
             return _HandlerFailed(
                 f"labrpc: handler {svc_meth} raised an exception:\n{traceback.format_exc()}"

@@ -149,7 +149,9 @@ class Config:
             if m is _STOP_READER:
                 return
             if not isinstance(m, ApplyMsg):
-                self._apply_error(i, f"server {i} put a {type(m).__name__} on applyCh, not an ApplyMsg")
+                self._apply_error(
+                    i, f"server {i} put a {type(m).__name__} on applyCh, not an ApplyMsg"
+                )
                 continue
             if not m.CommandValid:
                 continue  # other kinds of ApplyMsg
