@@ -1,0 +1,138 @@
+"""Watch a simulated Raft cluster elect leaders through failures.
+
+    python -m raft                       # 5 peers, about 20 s, reliable network
+    python -m raft --peers 7 --seconds 30 --unreliable
+    python -m raft --debug               # and every DPrintf line, on stderr
+
+Every --interval seconds the current leader is cut off from the network and,
+--down seconds later, put back. The timeline shows each election (its term,
+the winner, and how long the cluster went without a leader after the
+failure); the summary gives the median and worst time to elect and the RPC
+rate. It uses the tester's own harness (raft.config) and network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import time
+from typing import List, Optional, Sequence, Tuple
+
+from raft import util
+from raft.config import Config, make_config
+from raft.testing import T
+
+POLL_S = 0.005
+
+
+def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m raft",
+        description="Run a simulated Raft cluster, fail its leader on a schedule, "
+        "and print the elections.",
+    )
+    parser.add_argument("--peers", type=int, default=5, help="cluster size (default 5)")
+    parser.add_argument("--seconds", type=float, default=20.0,
+                        help="how long to run (default 20)")
+    parser.add_argument("--unreliable", action="store_true",
+                        help="drop and delay messages, as the unreliable tests do")
+    parser.add_argument("--interval", type=float, default=3.0,
+                        help="seconds between leader failures (default 3)")
+    parser.add_argument("--down", type=float, default=1.5,
+                        help="seconds a failed leader stays disconnected (default 1.5)")
+    parser.add_argument("--debug", action="store_true", help="print DPrintf lines on stderr")
+    args = parser.parse_args(argv)
+    if args.peers < 3:
+        parser.error(f"--peers must be at least 3 so that a majority outlives a failure, "
+                     f"got {args.peers}")
+    if args.seconds <= 0:
+        parser.error(f"--seconds must be positive, got {args.seconds:g}")
+    if args.interval <= 0 or args.down <= 0:
+        parser.error("--interval and --down must be positive")
+    if args.down >= args.interval:
+        parser.error(f"--down ({args.down:g}) must be shorter than --interval "
+                     f"({args.interval:g})")
+    return args
+
+
+def _newest_leader(cfg: Config) -> Tuple[int, Optional[int]]:
+    """(newest term among connected peers, its leader or None)."""
+    best_term, leader = 0, None
+    for i in range(cfg.n):
+        if cfg.connected[i]:
+            term, is_leader = cfg.rafts[i].GetState()
+            if term > best_term or (term == best_term and is_leader):
+                best_term, leader = term, (i if is_leader else None)
+    return best_term, leader
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.debug:
+        util.Debug = True
+        util.logger.setLevel(logging.DEBUG)
+        logging.basicConfig(stream=sys.stderr, format="%(relativeCreated)8.0fms %(message)s")
+
+    network = "unreliable" if args.unreliable else "reliable"
+    print(f"{args.peers} peers, {network} network, leader fails every {args.interval:g} s "
+          f"for {args.down:g} s; running {args.seconds:g} s")
+    cfg = make_config(T(echo=False), args.peers, args.unreliable)
+    start = time.monotonic()
+    failed_at: Optional[float] = start  # the start counts as the first "failure"
+    failed_peer: Optional[int] = None
+    reconnect_at = 0.0
+    next_failure = start + args.interval
+    seen_leader: Tuple[int, Optional[int]] = (0, None)
+    after_failure: List[float] = []
+    elections = 0
+
+    def stamp(now: float) -> str:
+        return f"{now - start:7.2f}s"
+
+    try:
+        while True:
+            now = time.monotonic()
+            if now - start >= args.seconds:
+                break
+            term, leader = _newest_leader(cfg)
+            if leader is not None and (term, leader) != seen_leader:
+                elections += 1
+                seen_leader = (term, leader)
+                if failed_at is not None:
+                    waited = now - failed_at
+                    after_failure.append(waited)
+                    cause = "after start" if failed_peer is None else "after the failure"
+                    print(f"{stamp(now)}  term {term:3d}: S{leader} elected leader, "
+                          f"{waited * 1000:.0f} ms {cause}")
+                    failed_at = None
+                else:
+                    print(f"{stamp(now)}  term {term:3d}: S{leader} elected leader "
+                          f"(no failure: a rejoining peer forced an election)")
+            if failed_peer is not None and now >= reconnect_at:
+                cfg.connect(failed_peer)
+                print(f"{stamp(now)}  reconnect S{failed_peer}")
+                failed_peer = None
+            if now >= next_failure and failed_peer is None:
+                next_failure = now + args.interval
+                if leader is not None:
+                    cfg.disconnect(leader)
+                    failed_peer, failed_at = leader, now
+                    reconnect_at = now + args.down
+                    print(f"{stamp(now)}  disconnect leader S{leader}")
+            time.sleep(POLL_S)
+        elapsed = time.monotonic() - start
+        rpcs, nbytes = cfg.rpcTotal(), cfg.bytesTotal()
+    finally:
+        cfg.cleanup(check=False)
+
+    print(f"\nsummary: {elections} elections in {elapsed:.1f} s")
+    if after_failure:
+        print(f"  time to elect: median {statistics.median(after_failure) * 1000:.0f} ms, "
+              f"max {max(after_failure) * 1000:.0f} ms (over {len(after_failure)})")
+    print(f"  RPCs: {rpcs} ({rpcs / elapsed:.1f} a second), {nbytes} bytes")
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    return run(_parse(argv))

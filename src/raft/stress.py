@@ -1,0 +1,174 @@
+"""Run tests many times, several at once, to catch the failures that hide.
+
+    python -m raft.stress                    # the 2A tests, 100 runs, 4 at a time
+    python -m raft.stress -k 2A -n 500 -p 4
+    python -m raft.stress -k "TestReElection2A" -n 50 -- -x --timeout 60
+
+Each run is one `pytest -k EXPR` in a fresh process, started in the current
+folder (the repository's root, where tests/ lives). The full output of a
+failed run, with its DPrintf lines (RAFT_DEBUG is on unless --no-debug), is
+kept in --logs DIR as run-NNNN.log. Exits 1 if any run failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, List, Optional, Sequence
+
+
+@dataclass
+class _Run:
+    number: int
+    slot: int
+    process: subprocess.Popen
+    output: IO[bytes]
+    started: float
+
+
+@dataclass
+class _Failure:
+    number: int
+    at: float  # seconds since the stress run began
+    took: float
+    reason: str
+    log: Path
+
+
+def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m raft.stress",
+        description="Run chosen tests N times, P processes at a time, and keep "
+        "the output of every failed run.",
+        epilog="Arguments after -- go to pytest unchanged.",
+    )
+    parser.add_argument("-k", dest="expr", default="2A",
+                        help="pytest -k expression choosing the tests (default: 2A)")
+    parser.add_argument("-n", "--runs", type=int, default=100, help="how many runs (default 100)")
+    parser.add_argument("-p", "--parallel", type=int, default=4,
+                        help="runs at a time (default 4)")
+    parser.add_argument("--logs", type=Path, default=Path("stress-logs"),
+                        help="folder for the output of failed runs (default stress-logs)")
+    parser.add_argument("--no-debug", action="store_true",
+                        help="leave DPrintf off (it is on by default, for the failure logs)")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    passthrough: List[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, passthrough = argv[:cut], argv[cut + 1:]
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error(f"--runs must be at least 1, got {args.runs}")
+    if args.parallel < 1:
+        parser.error(f"--parallel must be at least 1, got {args.parallel}")
+    if not Path("tests").is_dir():
+        parser.error("no tests/ folder here: run from the repository's root")
+    args.pytest_args = passthrough
+    return args
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes // 60:d}:{minutes % 60:02d}:{secs:02d}"
+
+
+def _last_failure_line(text: str) -> str:
+    """The most telling line of a failed run's output."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("FAILED ") or line.startswith("ERROR "):
+            return line
+    return lines[-1] if lines else "(no output)"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = _parse(argv)
+    command = [
+        sys.executable, "-m", "pytest", "-k", args.expr, "-q", "-p", "no:cacheprovider",
+        *args.pytest_args,
+    ]
+    env = dict(os.environ)
+    if not args.no_debug:
+        env["RAFT_DEBUG"] = "1"
+    args.logs.mkdir(parents=True, exist_ok=True)
+
+    print(f"stress: {args.runs} runs of `pytest -k {args.expr}`, {args.parallel} at a time; "
+          f"failed runs kept in {args.logs}/", flush=True)
+    begun = time.monotonic()
+    running: List[_Run] = []
+    free_slots = list(range(args.parallel))
+    next_number = 1
+    passed = 0
+    failures: List[_Failure] = []
+    durations: List[float] = []
+    interactive = sys.stdout.isatty()
+
+    def progress() -> None:
+        done = passed + len(failures)
+        line = (f"[{done:>{len(str(args.runs))}}/{args.runs}] {passed} passed, "
+                f"{len(failures)} failed, {len(running)} running, "
+                f"{_clock(time.monotonic() - begun)}")
+        if interactive:
+            print("\r" + line, end="", flush=True)
+        elif done % max(1, args.runs // 20) == 0 or done == args.runs:
+            print(line, flush=True)
+
+    try:
+        while next_number <= args.runs or running:
+            while next_number <= args.runs and free_slots:
+                slot = free_slots.pop(0)
+                output = tempfile.TemporaryFile()
+                # Spread the runs over the CPUs (see labrpc.affinity).
+                run_env = dict(env, LABRPC_CPU=str(slot))
+                process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
+                                           env=run_env)
+                running.append(_Run(next_number, slot, process, output, time.monotonic()))
+                next_number += 1
+            time.sleep(0.05)
+            for run in [r for r in running if r.process.poll() is not None]:
+                running.remove(run)
+                free_slots.append(run.slot)
+                took = time.monotonic() - run.started
+                durations.append(took)
+                if run.process.returncode == 0:
+                    passed += 1
+                else:
+                    run.output.seek(0)
+                    text = run.output.read().decode(errors="replace")
+                    log = args.logs / f"run-{run.number:04d}.log"
+                    log.write_text(text)
+                    failure = _Failure(run.number, time.monotonic() - begun, took,
+                                       _last_failure_line(text), log)
+                    failures.append(failure)
+                    if interactive:
+                        print()
+                    print(f"FAIL run {run.number} at {_clock(failure.at)} after "
+                          f"{took:.1f} s: {failure.reason} (log: {log})", flush=True)
+                run.output.close()
+                progress()
+    except KeyboardInterrupt:
+        for run in running:
+            run.process.kill()
+        print("\nstress: interrupted", flush=True)
+
+    if interactive:
+        print()
+    wall = time.monotonic() - begun
+    done = passed + len(failures)
+    mean = sum(durations) / len(durations) if durations else 0.0
+    print(f"stress: {passed}/{done} passed, {len(failures)} failed in {_clock(wall)} "
+          f"(a run took {mean:.1f} s on average)")
+    for failure in failures:
+        print(f"  run {failure.number} failed at {_clock(failure.at)} "
+              f"({failure.took:.1f} s): {failure.reason}\n    log: {failure.log}")
+    return 1 if failures or done < args.runs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""The commands a course uses: the main job and the stress loop."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True,
+                          cwd=REPO, timeout=timeout)
+
+
+def test_main_job_prints_a_timeline_and_a_summary() -> None:
+    result = run("-m", "raft", "--peers", "3", "--seconds", "4", "--interval", "2",
+                 "--down", "1")
+    assert result.returncode == 0, result.stderr
+    assert "disconnect leader S" in result.stdout
+    assert "elected leader" in result.stdout and "after the failure" in result.stdout
+    assert "summary:" in result.stdout and "time to elect: median" in result.stdout
+
+
+def test_main_job_rejects_bad_options_with_usage() -> None:
+    result = run("-m", "raft", "--peers", "2")
+    assert result.returncode == 2
+    assert "usage: python -m raft" in result.stderr
+    assert "--peers must be at least 3" in result.stderr
+
+
+def test_stress_keeps_the_output_of_failed_runs(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    # Two runs of a fast test that passes, then two of a selection that fails.
+    ok = run("-m", "raft.stress", "-k", "TestBasic", "-n", "2", "-p", "2",
+             "--logs", str(logs))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "stress: 2/2 passed, 0 failed" in ok.stdout
+    bad = run("-m", "raft.stress", "-k", "TestBasic", "-n", "2", "-p", "2",
+              "--logs", str(logs), "--", "--timeout", "0.000001")
+    assert bad.returncode == 1
+    assert "0/2 passed, 2 failed" in bad.stdout
+    kept = sorted(os.listdir(logs))
+    assert kept == ["run-0001.log", "run-0002.log"]
+    assert "Timeout" in (logs / kept[0]).read_text()
