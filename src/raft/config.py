@@ -1,13 +1,16 @@
 """The Raft tester's harness (config.go in the Go lab).
 
-    cfg = make_config(t, n, unreliable)  -- n peers on a fresh network, all up
+    cfg = make_config(t, n, unreliable, snapshot=False)
+                                         -- n peers on a fresh network, all up;
+                                            with snapshot, the applier asks each
+                                            peer for a snapshot every 10 entries
     with make_config(t, n, False) as cfg: ...   -- and cfg.cleanup() at the end
     cfg.begin(description) ... cfg.end()  -- the "Passed" line with its figures
     cfg.checkOneLeader(), cfg.checkTerms(), cfg.checkNoLeader()
-    cfg.connect(i), cfg.disconnect(i), cfg.crash1(i), cfg.start1(i)
+    cfg.connect(i), cfg.disconnect(i), cfg.crash1(i), cfg.start1(i[, applier])
     cfg.one(cmd, expectedServers, retry), cfg.nCommitted(index),
     cfg.wait(index, n, startTerm)
-    cfg.rpcCount(i), cfg.rpcTotal(), cfg.bytesTotal()
+    cfg.rpcCount(i), cfg.rpcTotal(), cfg.bytesTotal(), cfg.LogSize()
 
 Failures call t.Fatalf with the Go tester's messages. A failure seen on a
 background thread (an applyCh reader, a fatal labrpc error) fails the test at
@@ -17,13 +20,15 @@ the harness's next check.
 from __future__ import annotations
 
 import base64
+import io
 import os
 import random
 import threading
 import time
 from queue import Queue
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
+import labgob
 import labrpc
 from raft.persister import MakePersister, Persister
 from raft.raft import ApplyMsg, Make, Raft
@@ -35,7 +40,13 @@ RaftElectionTimeout = 1.0
 # The Go tester's real-time limit on one test.
 TEST_TIME_LIMIT_S = 120.0
 
+# With snapshots on, the applier asks a peer for a snapshot after every
+# this many entries.
+SnapShotInterval = 10
+
 _STOP_READER = object()  # tells an applyCh reader its peer was crashed
+
+Applier = Callable[[int, Queue], None]
 
 
 def randstring(n: int) -> str:
@@ -43,7 +54,7 @@ def randstring(n: int) -> str:
 
 
 class Config:
-    def __init__(self, t: T, n: int, unreliable: bool) -> None:
+    def __init__(self, t: T, n: int, unreliable: bool, snapshot: bool = False) -> None:
         if not isinstance(n, int) or n < 1:
             raise ValueError(f"make_config: n must be a positive number of peers, got {n!r}")
         self.mu = threading.Lock()
@@ -56,6 +67,7 @@ class Config:
         self.saved: List[Optional[Persister]] = [None] * n
         self.endnames: List[Optional[List[str]]] = [None] * n
         self.logs: List[Dict[int, Any]] = [{} for _ in range(n)]
+        self.lastApplied = [0] * n
         self.applyChs: List[Optional[Queue]] = [None] * n
         self.start = time.monotonic()
         # begin()/end() statistics.
@@ -66,11 +78,13 @@ class Config:
         self.maxIndex = 0
         self.maxIndex0 = 0
         self._cleaned_up = False
+        self.finished = False
 
         self.setunreliable(unreliable)
         self.net.LongDelays(True)
+        self._default_applier: Applier = self.applierSnap if snapshot else self.applier
         for i in range(n):
-            self.start1(i)
+            self.start1(i, self._default_applier)
         for i in range(n):
             self.connect(i)
 
@@ -106,8 +120,12 @@ class Config:
                 self.saved[i] = MakePersister()
                 self.saved[i].SaveStateAndSnapshot(state, snapshot)
 
-    def start1(self, i: int) -> None:
-        """Start, or restart, peer i with what it last persisted."""
+    def start1(self, i: int, applier: Optional[Applier] = None) -> None:
+        """Start, or restart, peer i with what it last persisted.
+
+        applier reads the peer's applyCh (default: the one make_config chose).
+        """
+        applier = applier or self._default_applier
         self.crash1(i)
 
         # Fresh outgoing end names, so the old instance can no longer send.
@@ -121,29 +139,49 @@ class Config:
         with self.mu:
             # A fresh persister, so the old instance cannot overwrite the
             # new one's state; it starts with the last persisted state.
+            self.lastApplied[i] = 0
             if self.saved[i] is not None:
                 self.saved[i] = self.saved[i].Copy()
+                snapshot = self.saved[i].ReadSnapshot()
+                if snapshot:
+                    err = self.ingestSnap(i, snapshot, -1)
+                    if err:
+                        self.t.Fatal(err)
             else:
                 self.saved[i] = MakePersister()
             persister = self.saved[i]
             applyCh: Queue = Queue()
             self.applyChs[i] = applyCh
 
-        threading.Thread(
-            target=self._read_applies, args=(i, applyCh),
-            name=f"config-applier-S{i}", daemon=True,
-        ).start()
-
         rf = Make(ends, i, persister, applyCh)
         with self.mu:
             self.rafts[i] = rf
+
+        threading.Thread(
+            target=applier, args=(i, applyCh), name=f"config-applier-S{i}", daemon=True,
+        ).start()
 
         srv = labrpc.MakeServer()
         srv.AddService(labrpc.MakeService(rf))
         self.net.AddServer(i, srv)
 
-    def _read_applies(self, i: int, applyCh: Queue) -> None:
-        """Check what peer i commits against every other peer's commits."""
+    def checkLogs(self, i: int, m: ApplyMsg) -> "tuple[str, bool]":
+        """Record what peer i applied; compare with every peer. self.mu held."""
+        err_msg = ""
+        for j, log in enumerate(self.logs):
+            if m.CommandIndex in log and log[m.CommandIndex] != m.Command:
+                # Some server already committed another value here.
+                err_msg = (
+                    f"commit index={m.CommandIndex} server={i} {m.Command} "
+                    f"!= server={j} {log[m.CommandIndex]}"
+                )
+        prevok = (m.CommandIndex - 1) in self.logs[i]
+        self.logs[i][m.CommandIndex] = m.Command
+        self.maxIndex = max(self.maxIndex, m.CommandIndex)
+        return err_msg, prevok
+
+    def _messages(self, i: int, applyCh: Queue) -> Any:
+        """What peer i puts on applyCh, until it is crashed."""
         while True:
             m = applyCh.get()
             if m is _STOP_READER:
@@ -153,24 +191,68 @@ class Config:
                     i, f"server {i} put a {type(m).__name__} on applyCh, not an ApplyMsg"
                 )
                 continue
+            yield m
+
+    def applier(self, i: int, applyCh: Queue) -> None:
+        """Check that what peer i applies matches every other peer's log."""
+        for m in self._messages(i, applyCh):
             if not m.CommandValid:
                 continue  # other kinds of ApplyMsg
-            err_msg = ""
             with self.mu:
-                for j, log in enumerate(self.logs):
-                    if m.CommandIndex in log and log[m.CommandIndex] != m.Command:
-                        # Some server already committed another value here.
-                        err_msg = (
-                            f"commit index={m.CommandIndex} server={i} {m.Command} "
-                            f"!= server={j} {log[m.CommandIndex]}"
-                        )
-                prev_ok = (m.CommandIndex - 1) in self.logs[i]
-                self.logs[i][m.CommandIndex] = m.Command
-                self.maxIndex = max(self.maxIndex, m.CommandIndex)
-            if m.CommandIndex > 1 and not prev_ok:
+                err_msg, prevok = self.checkLogs(i, m)
+            if m.CommandIndex > 1 and not prevok:
                 err_msg = f"server {i} apply out of order {m.CommandIndex}"
             if err_msg:
                 # Keep reading, so that the peer never blocks on applyCh.
+                self._apply_error(i, err_msg)
+
+    def ingestSnap(self, i: int, snapshot: bytes, index: int) -> str:
+        """Replace peer i's record of applied entries with a snapshot's."""
+        if not snapshot:
+            return "nil snapshot"
+        d = labgob.NewDecoder(io.BytesIO(snapshot))
+        try:
+            lastIncludedIndex = d.Decode()
+            xlog = d.Decode()
+        except Exception:
+            return "snapshot Decode() error"
+        if index != -1 and index != lastIncludedIndex:
+            return f"server {i} snapshot doesn't match m.SnapshotIndex"
+        self.logs[i] = {j: command for j, command in enumerate(xlog)}
+        self.lastApplied[i] = lastIncludedIndex
+        return ""
+
+    def applierSnap(self, i: int, applyCh: Queue) -> None:
+        """applier's checks, and a snapshot every SnapShotInterval entries."""
+        with self.mu:
+            rf = self.rafts[i]
+        for m in self._messages(i, applyCh):
+            err_msg = ""
+            if m.SnapshotValid:
+                with self.mu:
+                    err_msg = self.ingestSnap(i, m.Snapshot, m.SnapshotIndex)
+            elif m.CommandValid:
+                if m.CommandIndex != self.lastApplied[i] + 1:
+                    err_msg = (
+                        f"server {i} apply out of order, expected index "
+                        f"{self.lastApplied[i] + 1}, got {m.CommandIndex}"
+                    )
+                if not err_msg:
+                    with self.mu:
+                        err_msg, prevok = self.checkLogs(i, m)
+                    if m.CommandIndex > 1 and not prevok:
+                        err_msg = f"server {i} apply out of order {m.CommandIndex}"
+                with self.mu:
+                    self.lastApplied[i] = m.CommandIndex
+                if (m.CommandIndex + 1) % SnapShotInterval == 0:
+                    w = io.BytesIO()
+                    e = labgob.NewEncoder(w)
+                    e.Encode(m.CommandIndex)
+                    with self.mu:
+                        xlog = [self.logs[i].get(j) for j in range(m.CommandIndex + 1)]
+                    e.Encode(xlog)
+                    rf.Snapshot(m.CommandIndex, w.getvalue())
+            if err_msg:
                 self._apply_error(i, err_msg)
 
     def _apply_error(self, i: int, err_msg: str) -> None:
@@ -182,6 +264,7 @@ class Config:
         if self._cleaned_up:
             return
         self._cleaned_up = True
+        self.finished = True
         for i in range(self.n):
             if self.rafts[i] is not None:
                 self.rafts[i].Kill()
@@ -330,7 +413,7 @@ class Config:
         """
         t0 = time.monotonic()
         starts = 0
-        while time.monotonic() - t0 < 10:
+        while time.monotonic() - t0 < 10 and not self.checkFinished():
             self._check_failures()
             index = -1
             for _ in range(self.n):
@@ -354,8 +437,17 @@ class Config:
                     self.t.Fatalf("one(%s) failed to reach agreement", cmd)
             else:
                 time.sleep(0.050)
-        self.t.Fatalf("one(%s) failed to reach agreement", cmd)
+        if not self.checkFinished():
+            self.t.Fatalf("one(%s) failed to reach agreement", cmd)
         return -1
+
+    def checkFinished(self) -> bool:
+        """Whether cleanup() has begun (clients of a finished test stop)."""
+        return self.finished
+
+    def LogSize(self) -> int:
+        """The largest Raft state any peer has persisted, in bytes."""
+        return max(saved.RaftStateSize() for saved in self.saved if saved is not None)
 
     # --- begin/end --------------------------------------------------------------
 
@@ -382,5 +474,5 @@ class Config:
             )
 
 
-def make_config(t: T, n: int, unreliable: bool) -> Config:
-    return Config(t, n, unreliable)
+def make_config(t: T, n: int, unreliable: bool, snapshot: bool = False) -> Config:
+    return Config(t, n, unreliable, snapshot)

@@ -3,25 +3,34 @@
     rf = Make(peers, me, persister, applyCh)
         Create a peer. peers[i] is the labrpc end that reaches peer i (this
         one is peers[me]); applyCh is a queue.Queue that receives an ApplyMsg
-        for each newly committed entry. Make returns at once.
+        for each newly committed entry, in log order. Make returns at once.
     rf.GetState() -> (term, isLeader)
     rf.Start(command) -> (index, term, isLeader)
-        Ask the leader to append command to the log; returns at once.
+        Ask the leader to append command to the log; returns at once,
+        without waiting for the entry to commit.
+    rf.Snapshot(index, snapshot)
+        The service has saved everything through index in snapshot; Raft
+        may drop those entries from its log.
     rf.Kill(), rf.killed()
 
-Peers talk only through labrpc: the handlers RequestVote and AppendEntries
-are called as "Raft.RequestVote" and "Raft.AppendEntries".
+Peers talk only through labrpc: the handlers RequestVote, AppendEntries and
+InstallSnapshot are called as "Raft.RequestVote" and so on.
 
 How the code is laid out: the protocol's rules are small methods whose names
 end in _locked. They run with self.mu held and never sleep, send or block;
-when a rule wants RPCs sent, it returns them as jobs. Long-lived waiting is
-done by the ticker thread (election timeouts and heartbeats); each RPC is sent
-from a short-lived thread of its own, so a slow or lost call never holds up
-the others.
+when a rule wants RPCs sent, it returns them as jobs, which the caller starts
+once it has released the lock. Waiting is done by long-lived threads (the
+ticker for timeouts and heartbeats, the applier for applyCh) and by one
+short-lived thread per RPC, so a slow or lost call never holds up another.
+
+Log indices: after a snapshot, self.log[0] stands for the last entry the
+snapshot holds (index lastIncludedIndex, term lastIncludedTerm), so the entry
+with index i is self.log[i - lastIncludedIndex].
 """
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -50,11 +59,13 @@ CANDIDATE = "candidate"
 LEADER = "leader"
 
 NO_VOTE = -1
+# XTerm in an AppendEntries reply when the follower's log is too short.
+NO_TERM = -1
 
 
 @dataclass
 class ApplyMsg:
-    """What a peer puts on applyCh: a committed command (or, in 2D, a snapshot)."""
+    """What a peer puts on applyCh: a committed command, or a snapshot."""
 
     CommandValid: bool = False
     Command: Any = None
@@ -100,10 +111,30 @@ class AppendEntriesArgs:
 class AppendEntriesReply:
     Term: int = 0
     Success: bool = False
+    # On a mismatch, where the leader should back up to (the lab's
+    # accelerated backup): the conflicting entry's term and the first index
+    # of that term, or NO_TERM and the follower's log length.
+    XTerm: int = NO_TERM
+    XIndex: int = 0
+    XLen: int = 0
 
 
-# A job is an RPC to send once the lock is released: (function, peer, args).
-Job = Tuple[Callable[[int, Any], None], int, Any]
+@dataclass
+class InstallSnapshotArgs:
+    Term: int = 0
+    LeaderId: int = 0
+    LastIncludedIndex: int = 0
+    LastIncludedTerm: int = 0
+    Data: bytes = b""
+
+
+@dataclass
+class InstallSnapshotReply:
+    Term: int = 0
+
+
+# An RPC to send once the lock is released.
+Job = Callable[[], None]
 
 
 class Raft:
@@ -113,6 +144,8 @@ class Raft:
         self, peers: Sequence[ClientEnd], me: int, persister: Persister, applyCh: "Queue[Any]"
     ) -> None:
         self.mu = threading.Lock()
+        # Signalled when there is something new for the applier to deliver.
+        self.apply_cond = threading.Condition(self.mu)
         self.peers = list(peers)
         self.persister = persister
         self.me = me
@@ -122,8 +155,11 @@ class Raft:
         # Figure 2: persistent state.
         self.currentTerm = 0
         self.votedFor = NO_VOTE
-        # log[0] is a sentinel, so that the first real entry has index 1.
         self.log: List[LogEntry] = [LogEntry(Term=0)]
+        # Figure 13: what the latest snapshot covers.
+        self.lastIncludedIndex = 0
+        self.lastIncludedTerm = 0
+        self.snapshot = b""
         # Figure 2: volatile state.
         self.commitIndex = 0
         self.lastApplied = 0
@@ -134,6 +170,12 @@ class Raft:
         self._votes = 0
         self._election_deadline = 0.0
         self._next_heartbeat = 0.0
+        self._snapshot_to_apply = False
+        # The latest AppendEntries/InstallSnapshot sent to each peer: its
+        # number, when it left, and whether it has come back.
+        self._send_seq = [0] * len(self.peers)
+        self._sent_at = [0.0] * len(self.peers)
+        self._answered = [True] * len(self.peers)
 
         self.readPersist(persister.ReadRaftState())
         self._reset_election_timer_locked()
@@ -150,13 +192,36 @@ class Raft:
                 return -1, self.currentTerm, False
             self.log.append(LogEntry(Term=self.currentTerm, Command=command))
             self.persist()
-            index = len(self.log) - 1
+            index = self._last_log_index()
+            self.matchIndex[self.me] = index
             self._log("log", "start index %d", index)
-            return index, self.currentTerm, True
+            # (A lone peer is its own majority: it commits at once.)
+            jobs = self._advance_commit_locked() or self._replicate_locked(eager=True)
+            term = self.currentTerm
+        self._run(jobs)
+        return index, term, True
+
+    def Snapshot(self, index: int, snapshot: bytes) -> None:
+        """The service's snapshot holds every entry through index."""
+        if not isinstance(snapshot, (bytes, bytearray)):
+            raise TypeError(f"Snapshot: snapshot must be bytes, got {type(snapshot).__name__}")
+        with self.mu:
+            if index <= self.lastIncludedIndex:
+                return  # an older snapshot than the one we have
+            if index > self.lastApplied:
+                raise ValueError(
+                    f"Snapshot: index {index} has not been applied yet "
+                    f"(lastApplied is {self.lastApplied})"
+                )
+            self._compact_locked(index, self._term_at(index), bytes(snapshot))
+            self.persist()
+            self._log("snap", "snapshot through %d", index)
 
     def Kill(self) -> None:
         """Stop this peer: its threads notice within TICK_S and end."""
         self.dead = True
+        with self.mu:
+            self.apply_cond.notify_all()
 
     def killed(self) -> bool:
         return self.dead
@@ -164,14 +229,26 @@ class Raft:
     # --- persistence -------------------------------------------------------
 
     def persist(self) -> None:
-        """Save Figure 2's persistent state; call with self.mu held."""
-        state = labgob.dumps([self.currentTerm, self.votedFor, self.log], root_name="raft state")
-        self.persister.SaveRaftState(state)
+        """Save the persistent state (and the snapshot); call with self.mu held."""
+        # Entries are saved as (term, command) pairs: plain tuples encode an
+        # order of magnitude faster than objects, and the log is saved often.
+        entries = [(entry.Term, entry.Command) for entry in self.log]
+        state = labgob.dumps(
+            [self.currentTerm, self.votedFor, self.lastIncludedIndex, entries],
+            root_name="raft state",
+        )
+        self.persister.SaveStateAndSnapshot(state, self.snapshot)
 
     def readPersist(self, data: bytes) -> None:
         if not data:
             return
-        self.currentTerm, self.votedFor, self.log = labgob.loads(data)
+        self.currentTerm, self.votedFor, self.lastIncludedIndex, entries = labgob.loads(data)
+        self.log = [LogEntry(Term=term, Command=command) for term, command in entries]
+        self.lastIncludedTerm = self.log[0].Term
+        self.snapshot = self.persister.ReadSnapshot()
+        # The service restores itself from the snapshot; Raft carries on
+        # after it.
+        self.commitIndex = self.lastApplied = self.lastIncludedIndex
 
     # --- RPC handlers ------------------------------------------------------------
 
@@ -196,22 +273,99 @@ class Raft:
 
     def AppendEntries(self, args: AppendEntriesArgs, reply: AppendEntriesReply) -> None:
         with self.mu:
+            reply.Term = self.currentTerm
             if args.Term < self.currentTerm:
-                reply.Term = self.currentTerm
                 return
             if args.Term > self.currentTerm or self.role != FOLLOWER:
                 self._become_follower_locked(args.Term)
             self._reset_election_timer_locked()
             reply.Term = self.currentTerm
+
+            prev, entries = args.PrevLogIndex, args.Entries
+            if prev < self.lastIncludedIndex:
+                # Entries our snapshot covers are committed, hence equal:
+                # match from the snapshot on.
+                skip = self.lastIncludedIndex - prev
+                if skip > len(entries):
+                    reply.Success = True
+                    return
+                entries = entries[skip:]
+                prev = self.lastIncludedIndex
+            elif prev > self._last_log_index():
+                reply.XTerm, reply.XLen = NO_TERM, self._last_log_index() + 1
+                return
+            elif self._term_at(prev) != args.PrevLogTerm:
+                reply.XTerm = self._term_at(prev)
+                reply.XIndex = self._first_index_of_term(reply.XTerm, prev)
+                reply.XLen = self._last_log_index() + 1
+                return
+
+            # Append what is new; cut the log only where it disagrees, since
+            # this request may be older than one already taken.
+            for offset, entry in enumerate(entries):
+                index = prev + 1 + offset
+                if index > self._last_log_index() or self._term_at(index) != entry.Term:
+                    del self.log[index - self.lastIncludedIndex:]
+                    self.log.extend(entries[offset:])
+                    self.persist()
+                    self._log("log", "append %d entries after %d", len(entries) - offset, index - 1)
+                    break
             reply.Success = True
+            last_new = prev + len(entries)
+            if args.LeaderCommit > self.commitIndex:
+                self._set_commit_index_locked(min(args.LeaderCommit, last_new))
+
+    def InstallSnapshot(self, args: InstallSnapshotArgs, reply: InstallSnapshotReply) -> None:
+        with self.mu:
+            reply.Term = self.currentTerm
+            if args.Term < self.currentTerm:
+                return
+            if args.Term > self.currentTerm or self.role != FOLLOWER:
+                self._become_follower_locked(args.Term)
+            self._reset_election_timer_locked()
+            reply.Term = self.currentTerm
+            if args.LastIncludedIndex <= self.commitIndex:
+                return  # we already have all that, and maybe more
+            self._compact_locked(args.LastIncludedIndex, args.LastIncludedTerm, args.Data)
+            self.commitIndex = args.LastIncludedIndex
+            self._snapshot_to_apply = True
+            self.persist()
+            self.apply_cond.notify_all()
+            self._log("snap", "installed snapshot through %d", args.LastIncludedIndex)
 
     # --- rules (self.mu held; they never block) ------------------------------------
 
     def _last_log_index(self) -> int:
-        return len(self.log) - 1
+        return self.lastIncludedIndex + len(self.log) - 1
 
     def _last_log_term(self) -> int:
         return self.log[-1].Term
+
+    def _term_at(self, index: int) -> int:
+        return self.log[index - self.lastIncludedIndex].Term
+
+    def _first_index_of_term(self, term: int, at: int) -> int:
+        """The first index of term's run of entries that includes index at."""
+        while at - 1 > self.lastIncludedIndex and self._term_at(at - 1) == term:
+            at -= 1
+        return at
+
+    def _compact_locked(self, index: int, term: int, snapshot: bytes) -> None:
+        """Drop the log through index, keeping what follows if it agrees."""
+        if index <= self._last_log_index() and self._term_at(index) == term:
+            kept = self.log[index - self.lastIncludedIndex + 1:]
+        else:
+            kept = []
+        self.log = [LogEntry(Term=term)] + kept
+        self.lastIncludedIndex = index
+        self.lastIncludedTerm = term
+        self.snapshot = snapshot
+
+    def _set_commit_index_locked(self, index: int) -> None:
+        if index > self.commitIndex:
+            self.commitIndex = index
+            self.apply_cond.notify_all()
+            self._log("commit", "commit through %d", index)
 
     def _reset_election_timer_locked(self) -> None:
         timeout = random.uniform(ELECTION_TIMEOUT_MIN_S, ELECTION_TIMEOUT_MAX_S)
@@ -245,31 +399,92 @@ class Raft:
             LastLogIndex=self._last_log_index(),
             LastLogTerm=self._last_log_term(),
         )
-        return [(self._ask_for_vote, peer, args) for peer in self._others()]
+        return [functools.partial(self._ask_for_vote, peer, args) for peer in self._others()]
 
     def _become_leader_locked(self) -> List[Job]:
         self.role = LEADER
-        self.nextIndex = [len(self.log)] * len(self.peers)
+        self.nextIndex = [self._last_log_index() + 1] * len(self.peers)
         self.matchIndex = [0] * len(self.peers)
         self.matchIndex[self.me] = self._last_log_index()
         self._log("leader", "won the election with %d votes", self._votes)
-        return self._heartbeats_locked()
+        return self._replicate_locked(eager=False)
 
-    def _heartbeats_locked(self) -> List[Job]:
-        self._next_heartbeat = time.monotonic() + HEARTBEAT_INTERVAL_S
+    def _replicate_locked(self, eager: bool) -> List[Job]:
+        """AppendEntries (or InstallSnapshot) for the followers.
+
+        eager sends (a new entry, a new commit index) skip a peer whose
+        previous request left less than a heartbeat ago and has not come
+        back: its reply will send what is new. Heartbeats go to everyone.
+        """
+        now = time.monotonic()
+        if not eager:
+            self._next_heartbeat = now + HEARTBEAT_INTERVAL_S
         jobs: List[Job] = []
         for peer in self._others():
-            prev = self.nextIndex[peer] - 1
-            args = AppendEntriesArgs(
+            waiting = not self._answered[peer] and now - self._sent_at[peer] < HEARTBEAT_INTERVAL_S
+            if eager and waiting:
+                continue
+            jobs.append(self._request_for_locked(peer, now))
+        return jobs
+
+    def _request_for_locked(self, peer: int, now: float) -> Job:
+        self._send_seq[peer] += 1
+        self._sent_at[peer] = now
+        self._answered[peer] = False
+        seq = self._send_seq[peer]
+        next_index = self.nextIndex[peer]
+        if next_index <= self.lastIncludedIndex:
+            snap_args = InstallSnapshotArgs(
                 Term=self.currentTerm,
                 LeaderId=self.me,
-                PrevLogIndex=prev,
-                PrevLogTerm=self.log[prev].Term,
-                Entries=[],
-                LeaderCommit=self.commitIndex,
+                LastIncludedIndex=self.lastIncludedIndex,
+                LastIncludedTerm=self.lastIncludedTerm,
+                Data=self.snapshot,
             )
-            jobs.append((self._send_heartbeat, peer, args))
-        return jobs
+            return functools.partial(self._send_install_snapshot, peer, snap_args, seq)
+        args = AppendEntriesArgs(
+            Term=self.currentTerm,
+            LeaderId=self.me,
+            PrevLogIndex=next_index - 1,
+            PrevLogTerm=self._term_at(next_index - 1),
+            Entries=self.log[next_index - self.lastIncludedIndex:],
+            LeaderCommit=self.commitIndex,
+        )
+        return functools.partial(self._send_append_entries, peer, args, seq)
+
+    def _after_reply_locked(self, peer: int, seq: int, ok: bool) -> List[Job]:
+        """Note the answer; if the peer answered and still lags, send it more.
+
+        A request that got no answer is not retried here: the next heartbeat
+        retries it, so an unreachable peer is not flooded.
+        """
+        if seq != self._send_seq[peer]:
+            return []
+        self._answered[peer] = True
+        if ok and self.role == LEADER and self.nextIndex[peer] <= self._last_log_index():
+            return [self._request_for_locked(peer, time.monotonic())]
+        return []
+
+    def _advance_commit_locked(self) -> List[Job]:
+        """Commit the newest current-term entry a majority holds (Figure 2)."""
+        for index in range(self._last_log_index(), self.commitIndex, -1):
+            if self._term_at(index) != self.currentTerm:
+                break  # older terms commit only under a current-term entry
+            if self._is_majority(sum(1 for match in self.matchIndex if match >= index)):
+                self._set_commit_index_locked(index)
+                # Tell the followers now rather than at the next heartbeat.
+                return self._replicate_locked(eager=True)
+        return []
+
+    def _backed_up_next_index_locked(self, reply: AppendEntriesReply) -> int:
+        if reply.XTerm == NO_TERM:
+            return reply.XLen
+        index = self._last_log_index()
+        while index > self.lastIncludedIndex and self._term_at(index) > reply.XTerm:
+            index -= 1
+        if index > self.lastIncludedIndex and self._term_at(index) == reply.XTerm:
+            return index + 1  # we have XTerm: resume after our last entry of it
+        return reply.XIndex  # we lack XTerm: skip all of the follower's run of it
 
     def _is_majority(self, count: int) -> bool:
         return 2 * count > len(self.peers)
@@ -292,18 +507,52 @@ class Raft:
                 now = time.monotonic()
                 jobs: List[Job] = []
                 if self.role == LEADER and now >= self._next_heartbeat:
-                    jobs = self._heartbeats_locked()
+                    jobs = self._replicate_locked(eager=False)
                 elif self.role != LEADER and now >= self._election_deadline:
                     jobs = self._become_candidate_locked()
                 wake_at = self._next_heartbeat if self.role == LEADER else self._election_deadline
             self._run(jobs)
             time.sleep(min(max(wake_at - time.monotonic(), 0.001), TICK_S))
 
+    def _applier(self) -> None:
+        """Deliver committed entries, and installed snapshots, in order."""
+        while True:
+            with self.mu:
+                while not (
+                    self.dead or self._snapshot_to_apply or self.lastApplied < self.commitIndex
+                ):
+                    self.apply_cond.wait()
+                if self.dead:
+                    return
+                if self._snapshot_to_apply:
+                    self._snapshot_to_apply = False
+                    self.lastApplied = max(self.lastApplied, self.lastIncludedIndex)
+                    msgs = [ApplyMsg(
+                        SnapshotValid=True,
+                        Snapshot=self.snapshot,
+                        SnapshotTerm=self.lastIncludedTerm,
+                        SnapshotIndex=self.lastIncludedIndex,
+                    )]
+                else:
+                    first = self.lastApplied + 1
+                    msgs = [
+                        ApplyMsg(CommandValid=True, Command=entry.Command, CommandIndex=index)
+                        for index, entry in enumerate(
+                            self.log[first - self.lastIncludedIndex:self.commitIndex
+                                     - self.lastIncludedIndex + 1],
+                            start=first,
+                        )
+                    ]
+                    self.lastApplied = self.commitIndex
+            # The lock is not held while the service takes the messages.
+            for msg in msgs:
+                self.applyCh.put(msg)
+
     def _run(self, jobs: List[Job]) -> None:
-        for send, peer, args in jobs:
-            threading.Thread(
-                target=send, args=(peer, args), name=f"raft-S{self.me}-rpc", daemon=True
-            ).start()
+        if self.killed():
+            return  # a dead peer sends nothing more
+        for job in jobs:
+            threading.Thread(target=job, name=f"raft-S{self.me}-rpc", daemon=True).start()
 
     def _ask_for_vote(self, peer: int, args: RequestVoteArgs) -> None:
         reply = RequestVoteReply()
@@ -323,13 +572,43 @@ class Raft:
                     jobs = self._become_leader_locked()
         self._run(jobs)
 
-    def _send_heartbeat(self, peer: int, args: AppendEntriesArgs) -> None:
+    def _send_append_entries(self, peer: int, args: AppendEntriesArgs, seq: int) -> None:
         reply = AppendEntriesReply()
-        if not self.peers[peer].Call("Raft.AppendEntries", args, reply):
-            return
+        ok = self.peers[peer].Call("Raft.AppendEntries", args, reply)
+        jobs: List[Job] = []
         with self.mu:
-            if reply.Term > self.currentTerm:
+            if ok and reply.Term > self.currentTerm:
                 self._become_follower_locked(reply.Term)
+            elif ok and self.role == LEADER and self.currentTerm == args.Term:
+                if reply.Success:
+                    match = args.PrevLogIndex + len(args.Entries)
+                    if match > self.matchIndex[peer]:
+                        self.matchIndex[peer] = match
+                        jobs = self._advance_commit_locked()
+                    self.nextIndex[peer] = max(self.nextIndex[peer], match + 1)
+                else:
+                    # Never back up past what the peer is known to hold.
+                    self.nextIndex[peer] = max(
+                        self.matchIndex[peer] + 1,
+                        min(self._backed_up_next_index_locked(reply), self._last_log_index() + 1),
+                    )
+            jobs += self._after_reply_locked(peer, seq, ok)
+        self._run(jobs)
+
+    def _send_install_snapshot(self, peer: int, args: InstallSnapshotArgs, seq: int) -> None:
+        reply = InstallSnapshotReply()
+        ok = self.peers[peer].Call("Raft.InstallSnapshot", args, reply)
+        jobs: List[Job] = []
+        with self.mu:
+            if ok and reply.Term > self.currentTerm:
+                self._become_follower_locked(reply.Term)
+            elif ok and self.role == LEADER and self.currentTerm == args.Term:
+                if args.LastIncludedIndex > self.matchIndex[peer]:
+                    self.matchIndex[peer] = args.LastIncludedIndex
+                    jobs = self._advance_commit_locked()
+                self.nextIndex[peer] = max(self.nextIndex[peer], args.LastIncludedIndex + 1)
+            jobs += self._after_reply_locked(peer, seq, ok)
+        self._run(jobs)
 
 
 def Make(
@@ -346,6 +625,7 @@ def Make(
         raise TypeError(f"Make: applyCh must be a queue.Queue, got {type(applyCh).__name__}")
     rf = Raft(peers, me, persister, applyCh)
     threading.Thread(target=rf._ticker, name=f"raft-S{me}-ticker", daemon=True).start()
+    threading.Thread(target=rf._applier, name=f"raft-S{me}-applier", daemon=True).start()
     return rf
 
 

@@ -10,7 +10,8 @@ next check in the test thread (check_later_failures()).
 from __future__ import annotations
 
 import threading
-from typing import Any, List, Optional
+import traceback
+from typing import Any, Callable, List, Optional
 
 
 class TestFailure(AssertionError):
@@ -61,6 +62,24 @@ class T:
     def later_failure(self) -> Optional[str]:
         with self._mu:
             return self._later[0] if self._later else None
+
+    def go(self, fn: Callable[..., Any], *args: Any) -> threading.Thread:
+        """Run fn(*args) on a new thread, as Go's `go` statement does.
+
+        A failure there (t.Fatalf, or any exception) is kept with fail_later;
+        join the returned thread to wait for it (Go's WaitGroup).
+        """
+        def run() -> None:
+            try:
+                fn(*args)
+            except TestFailure as failure:
+                self.fail_later(str(failure))
+            except BaseException:
+                self.fail_later(traceback.format_exc())
+
+        thread = threading.Thread(target=run, name=f"test-{getattr(fn, '__name__', 'go')}")
+        thread.start()
+        return thread
 
     def check_later_failures(self) -> None:
         """Raise, in the calling thread, the first failure kept by fail_later."""
