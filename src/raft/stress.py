@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -87,8 +88,14 @@ def _last_failure_line(text: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # Killed from another terminal: stop like Ctrl-C, with a summary.
+    raise KeyboardInterrupt
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parse(argv)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     command = [
         sys.executable, "-m", "pytest", "-k", args.expr, "-q", "-p", "no:cacheprovider",
         *args.pytest_args,
