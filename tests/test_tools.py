@@ -45,3 +45,13 @@ def test_stress_keeps_the_output_of_failed_runs(tmp_path: Path) -> None:
     kept = sorted(os.listdir(logs))
     assert kept == ["run-0001.log", "run-0002.log"]
     assert "Timeout" in (logs / kept[0]).read_text()
+
+
+def test_main_job_commands_mode_shows_the_commit_index_advance() -> None:
+    result = run("-m", "raft", "--peers", "3", "--seconds", "3.5", "--interval", "2",
+                 "--down", "1", "--commands")
+    assert result.returncode == 0, result.stderr
+    assert "commit index" in result.stdout
+    summary = result.stdout.split("summary:")[1]
+    committed = int(summary.split("commands:")[1].split("committed")[0].split(",")[-1])
+    assert committed > 10, result.stdout

@@ -3,12 +3,16 @@
     python -m raft                       # 5 peers, about 20 s, reliable network
     python -m raft --peers 7 --seconds 30 --unreliable
     python -m raft --debug               # and every DPrintf line, on stderr
+    python -m raft --commands            # also submit commands; show commits
 
 Every --interval seconds the current leader is cut off from the network and,
 --down seconds later, put back. The timeline shows each election (its term,
 the winner, and how long the cluster went without a leader after the
 failure); the summary gives the median and worst time to elect and the RPC
-rate. It uses the tester's own harness (raft.config) and network.
+rate. With --commands, a client submits a command every --every seconds to
+whichever peer leads, and once a second the timeline shows how far the
+commit index has advanced (it stalls while there is no leader). It uses the
+tester's own harness (raft.config) and network.
 """
 
 from __future__ import annotations
@@ -42,6 +46,10 @@ def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                         help="seconds between leader failures (default 3)")
     parser.add_argument("--down", type=float, default=1.5,
                         help="seconds a failed leader stays disconnected (default 1.5)")
+    parser.add_argument("--commands", action="store_true",
+                        help="also submit commands and show the commit index advance")
+    parser.add_argument("--every", type=float, default=0.05,
+                        help="with --commands, seconds between commands (default 0.05)")
     parser.add_argument("--debug", action="store_true", help="print DPrintf lines on stderr")
     args = parser.parse_args(argv)
     if args.peers < 3:
@@ -51,6 +59,8 @@ def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
         parser.error(f"--seconds must be positive, got {args.seconds:g}")
     if args.interval <= 0 or args.down <= 0:
         parser.error("--interval and --down must be positive")
+    if args.every <= 0:
+        parser.error(f"--every must be positive, got {args.every:g}")
     if args.down >= args.interval:
         parser.error(f"--down ({args.down:g}) must be shorter than --interval "
                      f"({args.interval:g})")
@@ -66,6 +76,14 @@ def _newest_leader(cfg: Config) -> Tuple[int, Optional[int]]:
             if term > best_term or (term == best_term and is_leader):
                 best_term, leader = term, (i if is_leader else None)
     return best_term, leader
+
+
+def _submit(cfg: Config, command: int) -> bool:
+    """Offer command to every connected peer; True if one took it as leader."""
+    for i in range(cfg.n):
+        if cfg.connected[i] and cfg.rafts[i].Start(command)[2]:
+            return True
+    return False
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
     seen_leader: Tuple[int, Optional[int]] = (0, None)
     after_failure: List[float] = []
     elections = 0
+    submitted = accepted = 0
+    next_command = start
+    next_report, reported_commit = start + 1.0, 0
 
     def stamp(now: float) -> str:
         return f"{now - start:7.2f}s"
@@ -109,6 +130,17 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     print(f"{stamp(now)}  term {term:3d}: S{leader} elected leader "
                           f"(no failure: a rejoining peer forced an election)")
+            if args.commands and now >= next_command:
+                next_command += args.every
+                submitted += 1
+                accepted += _submit(cfg, submitted)
+            if args.commands and now >= next_report:
+                next_report += 1.0
+                committed = cfg.maxIndex
+                stalled = "  (stalled: no leader)" if committed == reported_commit else ""
+                print(f"{stamp(now)}  commit index {committed:5d} "
+                      f"(+{committed - reported_commit} in the last second){stalled}")
+                reported_commit = committed
             if failed_peer is not None and now >= reconnect_at:
                 cfg.connect(failed_peer)
                 print(f"{stamp(now)}  reconnect S{failed_peer}")
@@ -123,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
             time.sleep(POLL_S)
         elapsed = time.monotonic() - start
         rpcs, nbytes = cfg.rpcTotal(), cfg.bytesTotal()
+        committed_total = cfg.maxIndex
     finally:
         cfg.cleanup(check=False)
 
@@ -131,6 +164,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  time to elect: median {statistics.median(after_failure) * 1000:.0f} ms, "
               f"max {max(after_failure) * 1000:.0f} ms (over {len(after_failure)})")
     print(f"  RPCs: {rpcs} ({rpcs / elapsed:.1f} a second), {nbytes} bytes")
+    if args.commands:
+        print(f"  commands: {submitted} submitted, {accepted} taken by a leader, "
+              f"{committed_total} committed ({committed_total / elapsed:.1f} a second)")
     return 0
 
 
