@@ -18,12 +18,10 @@ THREAD_GRACE_S = 1.0
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # DPrintf lines carry their own peer, term and role; a time is all they
-    # need in front. (Set here: setup.cfg cannot hold a '%' for both
-    # setuptools and pytest.)
+    # DPrintf lines carry their own time, topic, peer, term and role.
+    # (Set here: setup.cfg cannot hold a '%' for both setuptools and pytest.)
     if config.getoption("log_format") is None and not config.getini("log_format"):
-        config.option.log_format = "%(asctime)s.%(msecs)03d %(message)s"
-        config.option.log_date_format = "%H:%M:%S"
+        config.option.log_format = "%(message)s"
 
 
 @pytest.fixture

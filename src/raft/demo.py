@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     if args.debug:
         util.Debug = True
         util.logger.setLevel(logging.DEBUG)
-        logging.basicConfig(stream=sys.stderr, format="%(relativeCreated)8.0fms %(message)s")
+        logging.basicConfig(stream=sys.stderr, format="%(message)s")
 
     network = "unreliable" if args.unreliable else "reliable"
     print(f"{args.peers} peers, {network} network, leader fails every {args.interval:g} s "

@@ -5,12 +5,17 @@ Off by default. Turn it on with the environment variable RAFT_DEBUG=1
 level, so pytest shows them under "Captured log call" for a failing test
 and keeps them out of the way for passing ones; outside pytest, configure
 logging (python -m raft does) to see them.
+
+Like Go's log.Printf, each line starts with its time: milliseconds since the
+process started debugging, six digits or more (python -m raft.logview reads
+this, whatever else the logging format adds).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Any
 
 ENV_VAR = "RAFT_DEBUG"
@@ -22,7 +27,11 @@ if Debug:
     logger.setLevel(logging.DEBUG)
 
 
+_START = time.monotonic()
+
+
 def DPrintf(format: str, *args: Any) -> None:
-    """Log format % args when debugging is on (Go's DPrintf)."""
+    """Log format % args, after the time, when debugging is on (Go's DPrintf)."""
     if Debug:
-        logger.debug(format, *args)
+        elapsed_ms = int((time.monotonic() - _START) * 1000)
+        logger.debug("%06d " + format, elapsed_ms, *args)
