@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parent.parent
 SOLUTION = REPO / "src" / "raft" / "raft.py"
 MAKE = "    rf = Raft(peers, me, persister, applyCh)\n"

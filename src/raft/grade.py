@@ -82,7 +82,8 @@ def find_submission(path: Path) -> Path:
     """The raft.py a submission path names."""
     if path.is_file():
         return path
-    for candidate in (path / "raft.py", path / "raft" / "raft.py", path / "src" / "raft" / "raft.py"):
+    candidates = (path / "raft.py", path / "raft" / "raft.py", path / "src" / "raft" / "raft.py")
+    for candidate in candidates:
         if candidate.is_file():
             return candidate
     raise FileNotFoundError(
