@@ -13,35 +13,41 @@
         may drop those entries from its log.
     rf.Kill(), rf.killed()
 
-Peers talk only through labrpc: the handlers RequestVote, AppendEntries and
-InstallSnapshot are called as "Raft.RequestVote" and so on.
-
-How the code is laid out: the protocol's rules are small methods whose names
-end in _locked. They run with self.mu held and never sleep, send or block;
-when a rule wants RPCs sent, it returns them as jobs, which the caller starts
-once it has released the lock. Waiting is done by long-lived threads (the
-ticker for timeouts and heartbeats, the applier for applyCh) and by one
-short-lived thread per RPC, so a slow or lost call never holds up another.
-
-Log indices: after a snapshot, self.log[0] stands for the last entry the
-snapshot holds (index lastIncludedIndex, term lastIncludedTerm), so the entry
-with index i is self.log[i - lastIncludedIndex].
+Peers talk only through labrpc: the RPC handlers (RequestVote, ...) are
+called as "Raft.RequestVote" and so on.
 """
 
 from __future__ import annotations
 
-import functools
 import random
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from queue import Queue
-from typing import Any, Callable, List, Sequence, Tuple
+from typing import Any, Sequence, Tuple
 
-import labgob
+import labgob  # to encode what persist() saves
 from labrpc import ClientEnd
-from raft import util
 from raft.persister import Persister
+
+# SOLUTION BEGIN
+import functools
+from dataclasses import field
+from typing import Callable, List
+
+from raft import util
+
+# How the code is laid out: the protocol's rules are small methods whose
+# names end in _locked. They run with self.mu held and never sleep, send or
+# block; when a rule wants RPCs sent, it returns them as jobs, which the
+# caller starts once it has released the lock. Waiting is done by long-lived
+# threads (the ticker for timeouts and heartbeats, the applier for applyCh)
+# and by one short-lived thread per RPC, so a slow or lost call never holds
+# up another.
+#
+# Log indices: after a snapshot, self.log[0] stands for the last entry the
+# snapshot holds (index lastIncludedIndex, term lastIncludedTerm), so the
+# entry with index i is self.log[i - lastIncludedIndex].
 
 # The tester allows at most 10 heartbeat rounds a second.
 HEARTBEAT_INTERVAL_S = 0.100
@@ -61,6 +67,7 @@ LEADER = "leader"
 NO_VOTE = -1
 # XTerm in an AppendEntries reply when the follower's log is too short.
 NO_TERM = -1
+# SOLUTION END
 
 
 @dataclass
@@ -77,24 +84,41 @@ class ApplyMsg:
     SnapshotIndex: int = 0
 
 
+# SOLUTION BEGIN
 @dataclass
 class LogEntry:
     Term: int = 0
     Command: Any = None
 
 
+# SOLUTION END
 @dataclass
 class RequestVoteArgs:
+    """RequestVote RPC arguments (give every field a default)."""
+
+    # STARTER: # Your data here (2A, 2B).
+    # STARTER: pass
+    # SOLUTION BEGIN
     Term: int = 0
     CandidateId: int = 0
     LastLogIndex: int = 0
     LastLogTerm: int = 0
+    # SOLUTION END
 
 
 @dataclass
 class RequestVoteReply:
+    """RequestVote RPC reply (give every field a default)."""
+
+    # STARTER: # Your data here (2A).
+    # STARTER: pass
+    # SOLUTION BEGIN
     Term: int = 0
     VoteGranted: bool = False
+    # SOLUTION END
+
+
+# SOLUTION BEGIN
 
 
 @dataclass
@@ -135,6 +159,7 @@ class InstallSnapshotReply:
 
 # An RPC to send once the lock is released.
 Job = Callable[[], None]
+# SOLUTION END
 
 
 class Raft:
@@ -143,14 +168,19 @@ class Raft:
     def __init__(
         self, peers: Sequence[ClientEnd], me: int, persister: Persister, applyCh: "Queue[Any]"
     ) -> None:
-        self.mu = threading.Lock()
+        self.mu = threading.Lock()  # guards everything below
+        self.peers = list(peers)  # the ends that reach every peer
+        self.persister = persister  # holds this peer's persisted state
+        self.me = me  # this peer's index into peers
+        self.applyCh = applyCh
+        self.dead = False  # set by Kill()
+
+        # STARTER: # Your data here (2A, 2B, 2C).
+        # STARTER: # Look at the paper's Figure 2 for a description of what
+        # STARTER: # state a Raft server must maintain.
+        # SOLUTION BEGIN
         # Signalled when there is something new for the applier to deliver.
         self.apply_cond = threading.Condition(self.mu)
-        self.peers = list(peers)
-        self.persister = persister
-        self.me = me
-        self.applyCh = applyCh
-        self.dead = False
 
         # Figure 2: persistent state.
         self.currentTerm = 0
@@ -176,17 +206,36 @@ class Raft:
         self._send_seq = [0] * len(self.peers)
         self._sent_at = [0.0] * len(self.peers)
         self._answered = [True] * len(self.peers)
-
-        self.readPersist(persister.ReadRaftState())
         self._reset_election_timer_locked()
+        # SOLUTION END
 
     # --- the interface the tester uses ----------------------------------------
 
     def GetState(self) -> Tuple[int, bool]:
+        """currentTerm, and whether this peer believes it is the leader."""
+        # STARTER: term = 0
+        # STARTER: isleader = False
+        # STARTER: # Your code here (2A).
+        # STARTER: return term, isleader
+        # SOLUTION BEGIN
         with self.mu:
             return self.currentTerm, self.role == LEADER
+        # SOLUTION END
 
     def Start(self, command: Any) -> Tuple[int, int, bool]:
+        """Start agreement on command; return at once (index, term, isLeader).
+
+        If this peer is not the leader, isLeader is False. Otherwise the
+        command will appear at index, if it is ever committed; term is the
+        current term. There is no guarantee that it will ever be committed:
+        the leader may fail or lose an election.
+        """
+        # STARTER: index = -1
+        # STARTER: term = -1
+        # STARTER: isLeader = True
+        # STARTER: # Your code here (2B).
+        # STARTER: return index, term, isLeader
+        # SOLUTION BEGIN
         with self.mu:
             if self.role != LEADER:
                 return -1, self.currentTerm, False
@@ -200,9 +249,16 @@ class Raft:
             term = self.currentTerm
         self._run(jobs)
         return index, term, True
+        # SOLUTION END
 
     def Snapshot(self, index: int, snapshot: bytes) -> None:
-        """The service's snapshot holds every entry through index."""
+        """The service's snapshot holds every entry through index.
+
+        Raft may now drop those entries from its log.
+        """
+        # STARTER: # Your code here (2D).
+        # STARTER: pass
+        # SOLUTION BEGIN
         if not isinstance(snapshot, (bytes, bytearray)):
             raise TypeError(f"Snapshot: snapshot must be bytes, got {type(snapshot).__name__}")
         with self.mu:
@@ -216,12 +272,20 @@ class Raft:
             self._compact_locked(index, self._term_at(index), bytes(snapshot))
             self.persist()
             self._log("snap", "snapshot through %d", index)
+        # SOLUTION END
 
     def Kill(self) -> None:
-        """Stop this peer: its threads notice within TICK_S and end."""
+        """Stop this peer; its long-running threads check killed() and end.
+
+        The tester calls Kill() when it is done with a peer; a killed peer
+        should stop its threads and send nothing more.
+        """
         self.dead = True
+        # STARTER: # Your code here, if desired.
+        # SOLUTION BEGIN
         with self.mu:
             self.apply_cond.notify_all()
+        # SOLUTION END
 
     def killed(self) -> bool:
         return self.dead
@@ -229,19 +293,32 @@ class Raft:
     # --- persistence -------------------------------------------------------
 
     def persist(self) -> None:
-        """Save the persistent state (and the snapshot); call with self.mu held."""
-        # Entries are saved as (term, command) pairs: plain tuples encode an
-        # order of magnitude faster than objects, and the log is saved often.
+        """Save Raft's persistent state (Figure 2), to be read after a restart."""
+        # STARTER: # Your code here (2C).
+        # STARTER: # Example:
+        # STARTER: # state = labgob.dumps([self.xxx, self.yyy])
+        # STARTER: # self.persister.SaveRaftState(state)
+        # STARTER: pass
+        # SOLUTION BEGIN
+        # Called with self.mu held. Entries are saved as (term, command)
+        # pairs: plain tuples encode an order of magnitude faster than
+        # objects, and the log is saved often.
         entries = [(entry.Term, entry.Command) for entry in self.log]
         state = labgob.dumps(
             [self.currentTerm, self.votedFor, self.lastIncludedIndex, entries],
             root_name="raft state",
         )
         self.persister.SaveStateAndSnapshot(state, self.snapshot)
+        # SOLUTION END
 
     def readPersist(self, data: bytes) -> None:
-        if not data:
+        """Restore the state persist() saved."""
+        if not data:  # a first start: nothing saved yet
             return
+        # STARTER: # Your code here (2C).
+        # STARTER: # Example:
+        # STARTER: # self.xxx, self.yyy = labgob.loads(data)
+        # SOLUTION BEGIN
         self.currentTerm, self.votedFor, self.lastIncludedIndex, entries = labgob.loads(data)
         self.log = [LogEntry(Term=term, Command=command) for term, command in entries]
         self.lastIncludedTerm = self.log[0].Term
@@ -249,10 +326,15 @@ class Raft:
         # The service restores itself from the snapshot; Raft carries on
         # after it.
         self.commitIndex = self.lastApplied = self.lastIncludedIndex
+        # SOLUTION END
 
     # --- RPC handlers ------------------------------------------------------------
 
     def RequestVote(self, args: RequestVoteArgs, reply: RequestVoteReply) -> None:
+        """The RequestVote RPC handler: fill in reply."""
+        # STARTER: # Your code here (2A, 2B).
+        # STARTER: pass
+        # SOLUTION BEGIN
         with self.mu:
             if args.Term > self.currentTerm:
                 self._become_follower_locked(args.Term)
@@ -270,7 +352,22 @@ class Raft:
             self._reset_election_timer_locked()
             reply.VoteGranted = True
             self._log("vote", "vote for S%d", args.CandidateId)
+        # SOLUTION END
 
+    # STARTER: def sendRequestVote(self, server: int, args: RequestVoteArgs,
+    # STARTER:                     reply: RequestVoteReply) -> bool:
+    # STARTER:     """Example: send a RequestVote RPC to peer `server`.
+    # STARTER:
+    # STARTER:     Call() blocks until the network answers and returns True if a
+    # STARTER:     reply arrived (reply then holds it), False if none did: the
+    # STARTER:     request or the reply was lost, or the server is down or cut
+    # STARTER:     off. False can take a while (up to 7 s in these tests), so
+    # STARTER:     send each RPC from a thread of its own and never hold self.mu
+    # STARTER:     while waiting. Always give Call a fresh reply object.
+    # STARTER:     """
+    # STARTER:     return self.peers[server].Call("Raft.RequestVote", args, reply)
+    # STARTER:
+    # SOLUTION BEGIN
     def AppendEntries(self, args: AppendEntriesArgs, reply: AppendEntriesReply) -> None:
         with self.mu:
             reply.Term = self.currentTerm
@@ -499,9 +596,19 @@ class Raft:
                 topic.upper(), self.me, self.currentTerm, self.role, *args,
             )
 
+    # SOLUTION END
     # --- threads ---------------------------------------------------------------
 
-    def _ticker(self) -> None:
+    def ticker(self) -> None:
+        """Start an election when no leader has been heard from for a while."""
+        # STARTER: while not self.killed():
+        # STARTER:     # Your code here (2A)
+        # STARTER:     # Check if a leader election should be started.
+        # STARTER:
+        # STARTER:     # Pause for a random time between 50 and 350 milliseconds.
+        # STARTER:     ms = 50 + random.randrange(300)
+        # STARTER:     time.sleep(ms / 1000)
+        # SOLUTION BEGIN
         while not self.killed():
             with self.mu:
                 now = time.monotonic()
@@ -513,6 +620,8 @@ class Raft:
                 wake_at = self._next_heartbeat if self.role == LEADER else self._election_deadline
             self._run(jobs)
             time.sleep(min(max(wake_at - time.monotonic(), 0.001), TICK_S))
+        # SOLUTION END
+    # SOLUTION BEGIN
 
     def _applier(self) -> None:
         """Deliver committed entries, and installed snapshots, in order."""
@@ -609,6 +718,7 @@ class Raft:
                 self.nextIndex[peer] = max(self.nextIndex[peer], args.LastIncludedIndex + 1)
             jobs += self._after_reply_locked(peer, seq, ok)
         self._run(jobs)
+    # SOLUTION END
 
 
 def Make(
@@ -624,9 +734,17 @@ def Make(
     if not hasattr(applyCh, "put"):
         raise TypeError(f"Make: applyCh must be a queue.Queue, got {type(applyCh).__name__}")
     rf = Raft(peers, me, persister, applyCh)
-    threading.Thread(target=rf._ticker, name=f"raft-S{me}-ticker", daemon=True).start()
+    # Your initialization code goes in Raft.__init__ (2A, 2B, 2C).
+
+    # Pick up the state persisted before a crash.
+    rf.readPersist(persister.ReadRaftState())
+
+    # The ticker starts elections.
+    threading.Thread(target=rf.ticker, name=f"raft-S{me}-ticker", daemon=True).start()
+    # SOLUTION BEGIN
     threading.Thread(target=rf._applier, name=f"raft-S{me}-applier", daemon=True).start()
+    # SOLUTION END
     return rf
 
 
-__all__ = ["Make", "Raft", "ApplyMsg", "LogEntry"]
+__all__ = ["Make", "Raft", "ApplyMsg"]
