@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import Iterator, List, Tuple
 
 import pytest
 
+from raft import racecheck
 from raft.testing import T
 
 # Lines each test printed through t.Log (its "Test ..." and "Passed" lines).
@@ -17,7 +19,14 @@ _REPORTS: List[Tuple[str, List[str]]] = []
 THREAD_GRACE_S = 1.0
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--race", action="store_true",
+                     help="watch Raft peers for unlocked shared state (as RAFT_RACE=1)")
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("race"):
+        os.environ[racecheck.ENV_VAR] = "1"
     # DPrintf lines carry their own time, topic, peer, term and role.
     # (Set here: setup.cfg cannot hold a '%' for both setuptools and pytest.)
     if config.getoption("log_format") is None and not config.getini("log_format"):

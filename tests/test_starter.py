@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 RUNNER = "import sys; sys.path.insert(0, 'src'); import pytest; sys.exit(pytest.main(sys.argv[1:]))"
 
 
-def test_starter_2a_tests_fail_as_the_assignment_shows(tmp_path: Path) -> None:
+def test_starter_election_tests_fail_as_the_assignment_shows(tmp_path: Path) -> None:
     out = tmp_path / "starter"
     made = subprocess.run([sys.executable, "-m", "raft.starter", str(out)],
                           capture_output=True, text=True, cwd=REPO, timeout=60)

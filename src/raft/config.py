@@ -30,6 +30,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import labgob
 import labrpc
+from raft import racecheck
 from raft.persister import MakePersister, Persister
 from raft.raft import ApplyMsg, Make, Raft
 from raft.testing import T
@@ -79,6 +80,8 @@ class Config:
         self.maxIndex0 = 0
         self._cleaned_up = False
         self.finished = False
+        # RAFT_RACE=1: watch every peer for unlocked shared state.
+        self.race = racecheck.enabled()
 
         self.setunreliable(unreliable)
         self.net.LongDelays(True)
@@ -153,7 +156,11 @@ class Config:
             applyCh: Queue = Queue()
             self.applyChs[i] = applyCh
 
-        rf = Make(ends, i, persister, applyCh)
+        if self.race:
+            rf = racecheck.make_watched(Make, ends, i, persister, applyCh,
+                                        report=self.t.fail_later)
+        else:
+            rf = Make(ends, i, persister, applyCh)
         with self.mu:
             self.rafts[i] = rf
 

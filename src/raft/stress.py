@@ -58,6 +58,8 @@ def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                         help="folder for the output of failed runs (default stress-logs)")
     parser.add_argument("--no-debug", action="store_true",
                         help="leave DPrintf off (it is on by default, for the failure logs)")
+    parser.add_argument("--race", action="store_true",
+                        help="run with the race checker on (RAFT_RACE=1; slower)")
     argv = list(sys.argv[1:] if argv is None else argv)
     passthrough: List[str] = []
     if "--" in argv:
@@ -103,6 +105,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     env = dict(os.environ)
     if not args.no_debug:
         env["RAFT_DEBUG"] = "1"
+    if args.race:
+        env["RAFT_RACE"] = "1"
     args.logs.mkdir(parents=True, exist_ok=True)
 
     print(f"stress: {args.runs} runs of `pytest -k {args.expr}`, {args.parallel} at a time; "
