@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ def test_syntax_and_import_errors_fail_every_test_with_the_reason(tmp_path: Path
     assert results["score"] == 0 and len(results["tests"]) == 3
     assert all("SyntaxError" in test["output"] for test in results["tests"])
 
-    missing = submission(tmp_path, "imports", replace="import labgob\n",
+    missing = submission(tmp_path, "imports", replace="from labrpc import ClientEnd\n",
                          patch="import no_such_module  # noqa\n")
     results, table = grade(missing, tmp_path, "--test", "TestReElection2A")
     assert "No module named 'no_such_module'" in results["tests"][0]["output"]
@@ -64,6 +65,23 @@ def test_an_endless_loop_is_a_failed_test_not_a_hang(tmp_path: Path) -> None:
     (test,) = results["tests"]
     assert test["status"] == "failed"
     assert "Timeout" in test["output"].splitlines()[0]
+
+
+def test_a_test_that_overruns_even_its_timeout_is_killed(tmp_path: Path) -> None:
+    stubborn = (
+        "    while True:  # swallows pytest-timeout's exception too\n"
+        "        try:\n"
+        "            time.sleep(0.1)\n"
+        "        except BaseException:\n"
+        "            pass\n"
+    )
+    t0 = time.monotonic()
+    results, _ = grade(submission(tmp_path, "stubborn", stubborn), tmp_path,
+                       "--test", "TestInitialElection2A", "--test-timeout", "2")
+    (test,) = results["tests"]
+    assert test["status"] == "failed"
+    assert test["output"].startswith("did not finish within 4 s")
+    assert time.monotonic() - t0 < 30
 
 
 def test_threads_that_outlive_kill_fail_the_test(tmp_path: Path) -> None:
