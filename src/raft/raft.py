@@ -562,6 +562,15 @@ class Raft:
             return [self._request_for_locked(peer, time.monotonic())]
         return []
 
+    def _peer_holds_locked(self, peer: int, index: int) -> List[Job]:
+        """peer's log matches ours through index: note it; maybe commit."""
+        jobs: List[Job] = []
+        if index > self.matchIndex[peer]:
+            self.matchIndex[peer] = index
+            jobs = self._advance_commit_locked()
+        self.nextIndex[peer] = max(self.nextIndex[peer], index + 1)
+        return jobs
+
     def _advance_commit_locked(self) -> List[Job]:
         """Commit the newest current-term entry a majority holds (Figure 2)."""
         for index in range(self._last_log_index(), self.commitIndex, -1):
@@ -690,11 +699,7 @@ class Raft:
                 self._become_follower_locked(reply.Term)
             elif ok and self.role == LEADER and self.currentTerm == args.Term:
                 if reply.Success:
-                    match = args.PrevLogIndex + len(args.Entries)
-                    if match > self.matchIndex[peer]:
-                        self.matchIndex[peer] = match
-                        jobs = self._advance_commit_locked()
-                    self.nextIndex[peer] = max(self.nextIndex[peer], match + 1)
+                    jobs = self._peer_holds_locked(peer, args.PrevLogIndex + len(args.Entries))
                 else:
                     # Never back up past what the peer is known to hold.
                     self.nextIndex[peer] = max(
@@ -712,10 +717,7 @@ class Raft:
             if ok and reply.Term > self.currentTerm:
                 self._become_follower_locked(reply.Term)
             elif ok and self.role == LEADER and self.currentTerm == args.Term:
-                if args.LastIncludedIndex > self.matchIndex[peer]:
-                    self.matchIndex[peer] = args.LastIncludedIndex
-                    jobs = self._advance_commit_locked()
-                self.nextIndex[peer] = max(self.nextIndex[peer], args.LastIncludedIndex + 1)
+                jobs = self._peer_holds_locked(peer, args.LastIncludedIndex)
             jobs += self._after_reply_locked(peer, seq, ok)
         self._run(jobs)
     # SOLUTION END
