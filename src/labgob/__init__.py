@@ -195,14 +195,8 @@ def _children(value: Any) -> Iterator[Tuple[str, Any]]:
         for item in value:
             yield "{...}", item
     else:
-        attrs = getattr(value, "__dict__", None)
-        if isinstance(attrs, dict):
-            for name, item in attrs.items():
-                yield f".{name}", item
-        for cls in type(value).__mro__:
-            for name in getattr(cls, "__slots__", ()):
-                if name not in ("__dict__", "__weakref__") and hasattr(value, name):
-                    yield f".{name}", getattr(value, name)
+        for name, item in _fields(value).items():
+            yield f".{name}", item
 
 
 def _path_to(root: Any, culprit: Any, root_name: str) -> str:

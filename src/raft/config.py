@@ -114,9 +114,7 @@ class Config:
             rf.Kill()
         with self.mu:
             self.rafts[i] = None
-            if self.applyChs[i] is not None:
-                self.applyChs[i].put(_STOP_READER)
-                self.applyChs[i] = None
+            self._stop_reader(i)
             if self.saved[i] is not None:
                 state = self.saved[i].ReadRaftState()
                 snapshot = self.saved[i].ReadSnapshot()
@@ -262,6 +260,12 @@ class Config:
             if err_msg:
                 self._apply_error(i, err_msg)
 
+    def _stop_reader(self, i: int) -> None:
+        """End the thread reading peer i's applyCh (its peer is gone)."""
+        if self.applyChs[i] is not None:
+            self.applyChs[i].put(_STOP_READER)
+            self.applyChs[i] = None
+
     def _apply_error(self, i: int, err_msg: str) -> None:
         self.applyErr[i] = err_msg
         self.t.fail_later(f"apply error: {err_msg}")
@@ -275,9 +279,7 @@ class Config:
         for i in range(self.n):
             if self.rafts[i] is not None:
                 self.rafts[i].Kill()
-            if self.applyChs[i] is not None:
-                self.applyChs[i].put(_STOP_READER)
-                self.applyChs[i] = None
+            self._stop_reader(i)
         self.net.Cleanup()
         if check:
             self._check_failures()
