@@ -1,4 +1,4 @@
-"""python -m raft.grade: correct and broken submissions, graded."""
+"""raft-grade: correct and broken submissions, graded."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def submission(tmp_path: Path, name: str, patch: str = "", replace: str = MAKE) 
 def grade(path: Path, tmp_path: Path, *args: str) -> "tuple[dict, str]":
     out = tmp_path / "results.json"
     result = subprocess.run(
-        [sys.executable, "-m", "raft.grade", str(path), "--out", str(out), *args],
+        [sys.executable, "-m", "labstaff.grade", str(path), "--out", str(out), *args],
         capture_output=True, text=True, cwd=tmp_path, timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -99,6 +99,6 @@ def test_threads_that_outlive_kill_fail_the_test(tmp_path: Path) -> None:
 
 
 def test_bad_arguments_are_usage_errors(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "raft.grade", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "labstaff.grade", str(tmp_path)],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "no raft.py in" in result.stderr

@@ -1,4 +1,4 @@
-"""python -m raft.logview: DPrintf lines as one column per peer."""
+"""raft-logview: DPrintf lines as one column per peer."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from raft.logview import parse, render
+from labtools.logview import parse, render
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -22,7 +22,7 @@ some other output that is not a DPrintf line
 
 
 def logview(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "raft.logview", *args], input=stdin,
+    return subprocess.run([sys.executable, "-m", "labtools.logview", *args], input=stdin,
                           capture_output=True, text=True, cwd=REPO, timeout=30)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import raft.raft as raft_module
-from raft import racecheck
+from labtools import racecheck
 from raft.config import make_config
 from raft.testing import T, TestFailure
 

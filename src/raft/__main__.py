@@ -1,7 +1,7 @@
-"""python -m raft: watch a simulated cluster elect leaders (see raft.demo)."""
+"""python -m raft: watch a simulated cluster elect leaders (see labtools.demo)."""
 
 import sys
 
-from raft.demo import main
+from labtools.demo import main
 
 sys.exit(main())

@@ -30,7 +30,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import labgob
 import labrpc
-from raft import racecheck
+from labtools import racecheck
 from raft.persister import MakePersister, Persister
 from raft.raft import ApplyMsg, Make, Raft
 from raft.testing import T

@@ -7,7 +7,7 @@ and keeps them out of the way for passing ones; outside pytest, configure
 logging (python -m raft does) to see them.
 
 Like Go's log.Printf, each line starts with its time: milliseconds since the
-process started debugging, six digits or more (python -m raft.logview reads
+process started debugging, six digits or more (raft-logview reads
 this, whatever else the logging format adds).
 """
 

@@ -1,4 +1,13 @@
-"""pytest glue: the Go-style `t`, the Passed summary, and a thread-leak check."""
+"""pytest glue for the lab: what `go test` gives the Go lab's tests.
+
+Loaded by pytest from this package's `pytest11` entry point (and by the
+grader with `-p raft.pytest_plugin`), for the lab's tests and the
+project's own:
+    the fixture `t`            Go's *testing.T, for tests written like the Go ones
+    --race (RAFT_RACE=1)       the race checker (labtools.racecheck)
+    a thread-leak check        a test fails if its threads outlive it by 1 s
+    the Passed lines           repeated at the end, as `go test` prints them
+"""
 
 from __future__ import annotations
 
@@ -9,7 +18,7 @@ from typing import Iterator, List, Tuple
 
 import pytest
 
-from raft import racecheck
+from labtools import racecheck
 from raft.testing import T
 
 # Lines each test printed through t.Log (its "Test ..." and "Passed" lines).

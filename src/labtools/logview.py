@@ -1,9 +1,9 @@
 """Read DPrintf output as a table: one column per peer, coloured by topic.
 
-    python -m raft.logview stress-logs/run-0007.log
-    RAFT_DEBUG=1 pytest -k TestReElection2A 2>&1 | python -m raft.logview
-    python -m raft.logview LOG --topics vote,leader --from 1.5 --to 4
-    python -m raft.logview LOG --ignore timer,commit --no-color
+    raft-logview stress-logs/run-0007.log
+    RAFT_DEBUG=1 pytest -k TestReElection2A 2>&1 | raft-logview
+    raft-logview LOG --topics vote,leader --from 1.5 --to 4
+    raft-logview LOG --ignore timer,commit --no-color
 
 It picks out the DPrintf lines (time in ms, TOPIC, S<peer>, then the rest)
 from whatever surrounds them: a stress log, pytest's output, python -m raft
@@ -100,7 +100,7 @@ def render(items: Sequence[Union[Entry, Header]], first_ms: int, peers: int, wid
 
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m raft.logview",
+        prog="raft-logview",
         description="Show DPrintf lines with one column per peer, coloured by topic.",
     )
     parser.add_argument("logfile", nargs="?", default="-",

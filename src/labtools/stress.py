@@ -1,11 +1,11 @@
 """Run tests many times, several at once, to catch the failures that hide.
 
-    python -m raft.stress                    # the 2A tests, 100 runs, 4 at a time
-    python -m raft.stress -k 2A -n 500 -p 4
-    python -m raft.stress -k "TestReElection2A" -n 50 -- -x --timeout 60
+    raft-stress                    # the 2A tests, 100 runs, 4 at a time
+    raft-stress -k 2A -n 500 -p 4
+    raft-stress -k "TestReElection2A" -n 50 -- -x --timeout 60
 
 Each run is one `pytest -k EXPR` in a fresh process, started in the current
-folder (the repository's root, where tests/ lives). The full output of a
+folder (the repository's root, whose setup.cfg names the tests). The full output of a
 failed run, with its DPrintf lines (RAFT_DEBUG is on unless --no-debug), is
 kept in --logs DIR as run-NNNN.log. Exits 1 if any run failed.
 """
@@ -44,7 +44,7 @@ class _Failure:
 
 def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m raft.stress",
+        prog="raft-stress",
         description="Run chosen tests N times, P processes at a time, and keep "
         "the output of every failed run.",
         epilog="Arguments after -- go to pytest unchanged.",
@@ -70,8 +70,9 @@ def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
         parser.error(f"--runs must be at least 1, got {args.runs}")
     if args.parallel < 1:
         parser.error(f"--parallel must be at least 1, got {args.parallel}")
-    if not Path("tests").is_dir():
-        parser.error("no tests/ folder here: run from the repository's root")
+    if not Path("setup.cfg").is_file():
+        parser.error("no setup.cfg here: run from the repository's root, where pytest "
+                     "finds the tests")
     args.pytest_args = passthrough
     return args
 

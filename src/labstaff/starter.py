@@ -1,6 +1,6 @@
 """Export the tree a student receives: the lab with raft.py cut to a skeleton.
 
-    python -m raft.starter OUTDIR
+    raft-starter OUTDIR
 
 raft.py is cut out of the solution by its marks, so starter and solution
 can never drift apart:
@@ -9,9 +9,9 @@ can never drift apart:
     # STARTER: text                       becomes `text`, at the same indent
 
 Everything else (labgob, labrpc, the persister, the harness, the tests of
-the lab, README, packaging) is copied as it is. The instructors' tools (the
-grader, this exporter) and the tests that need a working Raft beyond the
-lab's own are left out. OUTDIR must not exist yet, or be empty.
+the lab, the students' tools, README, packaging) is copied as it is. The
+staff's package (labstaff: the grader, this exporter) and the tests that
+need a working Raft beyond the lab's own are left out. OUTDIR must not exist yet, or be empty.
 """
 
 from __future__ import annotations
@@ -29,10 +29,9 @@ END = "# SOLUTION END"
 STARTER = re.compile(r"^(?P<indent>\s*)# STARTER:(?: (?P<text>.*))?$")
 
 FILES = ["README.md", "setup.cfg", "pyproject.toml", ".gitignore"]
-FOLDERS = ["src/labgob", "src/labrpc", "src/raft", "benchmarks"]
-INSTRUCTOR_ONLY = {"src/raft/grade.py", "src/raft/starter.py"}
-STUDENT_TESTS = ["conftest.py", "test_raft.py", "test_labgob.py", "test_labrpc.py",
-                 "test_logview.py"]
+FOLDERS = ["src/labgob", "src/labrpc", "src/raft", "src/labtools", "benchmarks"]
+STAFF_PACKAGE = "labstaff"
+STUDENT_TESTS = ["test_labgob.py", "test_labrpc.py", "test_logview.py"]
 
 
 class MarkError(ValueError):
@@ -78,10 +77,12 @@ def export(outdir: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
     for folder in FOLDERS:
         shutil.copytree(REPO_ROOT / folder, outdir / folder, ignore=ignore, dirs_exist_ok=True)
-    for relative in INSTRUCTOR_ONLY:
-        (outdir / relative).unlink()
     for name in FILES:
         shutil.copyfile(REPO_ROOT / name, outdir / name)
+    # The staff's console commands go with their package.
+    setup = (outdir / "setup.cfg").read_text().splitlines(keepends=True)
+    (outdir / "setup.cfg").write_text("".join(
+        line for line in setup if f"= {STAFF_PACKAGE}." not in line))
     (outdir / "tests").mkdir()
     for name in STUDENT_TESTS:
         shutil.copyfile(REPO_ROOT / "tests" / name, outdir / "tests" / name)
@@ -91,7 +92,7 @@ def export(outdir: Path) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m raft.starter",
+        prog="raft-starter",
         description="Write the tree a student receives, raft.py cut to its skeleton.",
     )
     parser.add_argument("outdir", type=Path, help="where to write it (new or empty)")

@@ -1,8 +1,8 @@
 """Grade a student's raft.py against this package's own harness and tests.
 
-    python -m raft.grade path/to/raft.py
-    python -m raft.grade path/to/submission/ --part 2A --part 2B --runs 3
-    python -m raft.grade raft.py --out /autograder/results/results.json
+    raft-grade path/to/raft.py
+    raft-grade path/to/submission/ --part 2A --part 2B --runs 3
+    raft-grade raft.py --out /autograder/results/results.json
 
 The submission is a raft.py, or a folder holding one (directly, in raft/, or
 in src/raft/). Only that file is taken: labgob, labrpc, the persister, the
@@ -32,9 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # src/
-REPO_ROOT = PACKAGE_ROOT.parent
-TESTS = REPO_ROOT / "tests"
+# The lab's packages sit beside this one (in src/, or in site-packages when
+# installed); found by path, since importing `raft` from a folder holding a
+# student's raft.py would import that file instead.
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+LAB_PACKAGES = ("labgob", "labrpc", "labtools", "raft")
+TESTS = PACKAGE_ROOT / "raft"
 RAFT_TESTS = "test_raft.py"
 PARTS = ("2A", "2B", "2C", "2D")
 # How long a test process may take to exit after pytest's own timeout
@@ -59,7 +62,10 @@ filterwarnings =
 
 # Runs pytest with the sandbox's packages first on sys.path, whatever is
 # installed, so that the submission's raft.py is the one imported.
+# Entry-point plugins are off (PYTEST_DISABLE_PLUGIN_AUTOLOAD): the lab's own
+# plugin and pytest-timeout are named, and nothing else installed joins in.
 RUNNER = "import sys; sys.path.insert(0, 'src'); import pytest; sys.exit(pytest.main(sys.argv[1:]))"
+PLUGINS = ["-p", "raft.pytest_plugin", "-p", "pytest_timeout"]
 IMPORT_CHECK = "import sys; sys.path.insert(0, 'src'); import raft.raft"
 
 
@@ -103,12 +109,9 @@ def make_sandbox(submission: Path) -> Path:
     """A folder with this package's code and tests, and the student's raft.py."""
     sandbox = Path(tempfile.mkdtemp(prefix="raft-grade-"))
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for package in ("labgob", "labrpc", "raft"):
+    for package in LAB_PACKAGES:
         shutil.copytree(PACKAGE_ROOT / package, sandbox / "src" / package, ignore=ignore)
     shutil.copyfile(submission, sandbox / "src" / "raft" / "raft.py")
-    (sandbox / "tests").mkdir()
-    for name in ("conftest.py", RAFT_TESTS):
-        shutil.copyfile(TESTS / name, sandbox / "tests" / name)
     (sandbox / "pytest.ini").write_text(PYTEST_INI)
     return sandbox
 
@@ -124,6 +127,7 @@ def _run(command: List[str], cwd: Path, timeout: float) -> "tuple[Optional[int],
         process = subprocess.Popen(
             command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
+            env=dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"),
         )
         deadline = time.monotonic() + timeout
         code: Optional[int] = None
@@ -175,8 +179,8 @@ def import_problem(sandbox: Path) -> Optional[str]:
 
 def run_test(sandbox: Path, name: str, test_timeout: float) -> Outcome:
     command = [
-        sys.executable, "-c", RUNNER, "-q", "-p", "no:cacheprovider",
-        "--timeout", str(test_timeout), f"tests/{RAFT_TESTS}::{name}",
+        sys.executable, "-c", RUNNER, "-q", "-p", "no:cacheprovider", *PLUGINS,
+        "--timeout", str(test_timeout), f"src/raft/{RAFT_TESTS}::{name}",
     ]
     t0 = time.monotonic()
     limit = test_timeout + min(EXIT_GRACE_S, test_timeout)
@@ -260,7 +264,7 @@ def table(grading: Grading) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m raft.grade",
+        prog="raft-grade",
         description="Grade a student's raft.py with this package's harness and tests.",
     )
     parser.add_argument("submission", type=Path, help="a raft.py, or a folder holding one")

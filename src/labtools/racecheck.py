@@ -1,7 +1,7 @@
 """A race checker for Raft peers: the lockset idea of Eraser (SOSP 1997).
 
 Go has -race; this is the Python lab's stand-in. Turn it on with RAFT_RACE=1
-(or `pytest --race`, or `python -m raft.stress --race`). The harness then
+(or `pytest --race`, or `raft-stress --race`). The harness then
 builds every peer with a lock that knows its owner and watches the peer's
 attributes: two accesses to one attribute by different threads, at least one
 a write, that do not both hold the peer's lock, are a race. The report names

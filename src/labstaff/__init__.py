@@ -1,0 +1,8 @@
+"""The course staff's tools: grading and the student's starter tree.
+
+    raft-grade      labstaff.grade      grade a raft.py; write Gradescope's results.json
+    raft-starter    labstaff.starter    export the tree a student receives
+
+This package never ships to students: the starter export is "everything
+but labstaff".
+"""
