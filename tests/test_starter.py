@@ -109,6 +109,8 @@ def test_each_choice_of_parts_gives_its_tests_skeleton_and_handout_and_nothing_m
             assert part not in text
     for part in parts:
         assert f"## Part {part}:" in readme
+    for name in names:
+        assert f"- `{name}`" in readme
     assert "(2A" in skeleton and "SOLUTION" not in skeleton and "STARTER:" not in skeleton
     # The tree is valid and lint-clean under its own settings.
     lint = subprocess.run([sys.executable, "-m", "flake8", "src", "tests"], cwd=tree,

@@ -130,7 +130,7 @@ def _select(template: str, parts: Sequence[str], features: Set[str]) -> str:
 
 
 def _test_list(tests: Dict[str, str], part: str) -> str:
-    rows = [f"- `{name}`: {title.split(': ', 1)[-1]}"
+    rows = [f"- `{name}`" + (f": {title.split(': ', 1)[-1]}" if title else "")
             for name, title in tests.items() if name.endswith(part)]
     return "\n".join(rows)
 
