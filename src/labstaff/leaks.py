@@ -4,7 +4,7 @@
     solution_names(raft_text)      names defined inside SOLUTION regions
     solution_values(raft_text)     the solution's timing constants: as prose writes them, literals
     readme_sentences(readme_text)  the solution README's sentences (it is the staff's page)
-    readme_figures(readme_text)    its measured figures: Passed lines, timings
+    readme_figures(readme_text)    its figures: Passed lines; timings
 
 raft-starter runs this on every tree it writes and refuses a tree with a
 leak, so no export can reach a student with one. What counts as a leak:
@@ -14,19 +14,24 @@ leak, so no export can reach a student with one. What counts as a leak:
   tree. The exceptions are the paper's own words, which the lab's harness
   and tools use on their own account: the RPCs AppendEntries and
   InstallSnapshot (Figures 2 and 13) and the three roles (logview's
-  topics are FOLLOWER, CANDIDATE, LEADER).
+  topics are FOLLOWER, CANDIDATE, LEADER); and, outside raft.py, a name
+  the tree's own code defines too (a tool's `_run` is its own, not the
+  solution's).
 - a timing constant of the solution (a `NAME_S = 0.250` inside a region)
   in milliseconds ("250 ms") or as a range of a MIN/MAX pair ("250-400")
   anywhere, and as its literal (0.250) in raft.py and the Markdown files:
   the election timeouts and heartbeat interval a student must choose for
   themselves. (The harness's own code has literals of its own, 0.020 for
   a poll, 0.100 for a sleep, that say nothing of the solution.)
-- any sentence of the solution's README (eight words or more, code
-  excluded): that page is the staff's and contributors' (how the solution
-  works, its figures, the grader, the exporter), never the handout.
-- any figure the solution's README quotes: the numbers of a Passed line
-  ("3.0 3 58 11892 0"), and measurements with a unit and a decimal or a
-  range ("13.6 s", "292/360 ms").
+- a sentence of the solution's README (eight words or more, code
+  excluded) in the handout, any other Markdown or text file, or raft.py:
+  that page is the staff's and contributors' (how the solution works, its
+  figures, the grader, the exporter), never the handout. (The docstrings
+  of the lab's modules are the lab's own; they ship as they are.)
+- a figure the solution's README quotes: the numbers of a Passed line
+  ("3.0 3 58 11892 0") anywhere, and measurements with a unit and a
+  decimal or a range ("13.6 s", "292/360 ms") where sentences are looked
+  for (in code, "1.5 s" is as likely an option's default).
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ from labstaff.skeleton import BEGIN, END
 # The paper's words, which the lab uses apart from the solution (see above).
 PAPER_NAMES = {"AppendEntries", "InstallSnapshot", "FOLLOWER", "CANDIDATE", "LEADER"}
 SENTENCE_WORDS = 8
+# Where sentences and literals are looked for, with raft.py: the handout
+# and the like. (Code has literals and docstrings of its own.)
+PROSE = (".md", ".rst", ".txt", ".in")
 PASSED = re.compile(r"Passed --\s+(?P<figures>[\d.]+(?:\s+\d+){4})")
 TABLE_FIGURES = re.compile(r"^\d+\.\d+(?: \d+){4}$")
 # "13.6 s", "292/360 ms", "21-38 s", "0.5 s CPU": a measurement, not a rule
@@ -143,15 +151,17 @@ def readme_sentences(readme: str) -> Set[str]:
     return sentences
 
 
-def readme_figures(readme: str) -> Set[str]:
-    figures = {" ".join(m.group("figures").split()) for m in PASSED.finditer(readme)}
+def readme_figures(readme: str) -> Tuple[Set[str], Set[str]]:
+    """(Passed-line figures, measurements with a unit) that README quotes."""
+    passed = {" ".join(m.group("figures").split()) for m in PASSED.finditer(readme)}
     for line in readme.splitlines():
         if line.startswith("|"):
-            figures.update(cell.strip() for cell in line.split("|")
-                           if TABLE_FIGURES.match(cell.strip()))
+            passed.update(cell.strip() for cell in line.split("|")
+                          if TABLE_FIGURES.match(cell.strip()))
+    measured = set()
     for paragraph in _prose(readme):
-        figures.update(m.group(0) for m in MEASUREMENT.finditer(paragraph))
-    return figures
+        measured.update(m.group(0) for m in MEASUREMENT.finditer(paragraph))
+    return passed, measured
 
 
 def _text_files(tree: Path) -> Iterator[Tuple[Path, str]]:
@@ -164,6 +174,25 @@ def _text_files(tree: Path) -> Iterator[Tuple[Path, str]]:
             continue  # not text
 
 
+def _defined_in_lab(tree: Path) -> Set[str]:
+    """Names that the tree's own Python code (raft.py apart) defines."""
+    names: Set[str] = set()
+    for path in sorted(tree.rglob("*.py")):
+        if path.name == "raft.py" or "__pycache__" in path.parts:
+            continue
+        try:
+            module = ast.parse(path.read_text())
+        except (SyntaxError, UnicodeDecodeError):
+            continue
+        for node in ast.walk(module):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+        for node in module.body:
+            if isinstance(node, ast.Assign):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
 def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
@@ -174,24 +203,28 @@ def find_leaks(tree: Path, solution_raft: str, solution_readme: str) -> List[Lea
     name_pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, names))) + r")\b")
     values, literals = solution_values(solution_raft)
     sentences = readme_sentences(solution_readme)
-    figures = readme_figures(solution_readme)
+    passed, measured = readme_figures(solution_readme)
+    lab_names = _defined_in_lab(tree)
     leaks: List[Leak] = []
     for path, text in _text_files(tree):
         where = str(path.relative_to(tree))
+        is_raft = path.name == "raft.py"
+        prose = path.suffix in PROSE or is_raft
         for match in name_pattern.finditer(text):
+            if not is_raft and match.group(1) in lab_names:
+                continue
             leaks.append(Leak(where, _line_of(text, match.start()),
                               f"names {match.group(1)}, defined in the solution's raft.py"))
-        prose_or_raft = path.suffix == ".md" or path.name == "raft.py"
-        for name, form in values + (literals if prose_or_raft else []):
+        for name, form in values + (literals if prose else []):
             for match in re.finditer(r"(?<![\w.])" + re.escape(form) + r"(?![\w])", text):
                 leaks.append(Leak(where, _line_of(text, match.start()),
                                   f"{form!r}: the solution's {name}"))
-        flat = " ".join(text.split())
+        flat = " ".join(text.split()) if prose else ""
         for sentence in sentences:
             if sentence in flat:
                 leaks.append(Leak(where, _line_of(text, text.find(sentence.split()[0])),
                                   f"holds the solution README's sentence {sentence[:60]!r}..."))
-        for figure in figures:
+        for figure in passed | (measured if prose else set()):
             figure_pattern = r"(?<![\w.])" + r"\s+".join(map(re.escape, figure.split())) \
                 + r"(?![\w.])"
             for match in re.finditer(figure_pattern, text):
