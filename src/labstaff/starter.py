@@ -80,6 +80,10 @@ def _write_tree(tree: Path, parts: Sequence[str], extra: str) -> None:
 def export(outdir: Path, parts: Sequence[str] = PARTS, handout_extra: str = "") -> None:
     """Write the student's tree for parts to outdir (new, or empty)."""
     parts = parse_parts(parts)
+    needed = [REPO_ROOT / "README.md", REPO_ROOT / "src/raft/raft.py", REPO_ROOT / "tests"]
+    if not all(path.exists() for path in needed):
+        raise FileNotFoundError(f"raft-starter works from a source checkout of the lab (it "
+                                f"needs README.md, src/ and tests/); none found at {REPO_ROOT}")
     if outdir.exists() and (not outdir.is_dir() or any(outdir.iterdir())):
         raise FileExistsError(f"{outdir} exists and is not an empty folder")
     outdir.parent.mkdir(parents=True, exist_ok=True)
@@ -131,7 +135,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         export(args.outdir, parts, extra)
     except PartsError as err:
         parser.error(f"--parts: {err}")
-    except (FileExistsError, MarkError, LeakError, handout.HandoutError) as err:
+    except (OSError, MarkError, LeakError, handout.HandoutError) as err:
         parser.error(str(err))
     print(f"starter for part{'s' if len(parts) > 1 else ''} {', '.join(parts)} written to "
           f"{args.outdir}; raft.py holds the skeleton, README.md the handout.\n"
