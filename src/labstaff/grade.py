@@ -3,6 +3,7 @@
     raft-grade path/to/raft.py
     raft-grade path/to/submission/ --part 2A --part 2B --runs 3
     raft-grade raft.py --out /autograder/results/results.json
+    raft-grade raft.py --parts-from starter/   # the parts that starter tree assigns
 
 The submission is a raft.py, or a folder holding one (directly, in raft/, or
 in src/raft/). Only that file is taken: labgob, labrpc, the persister, the
@@ -31,6 +32,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Sequence
+
+from labstaff.parts import PartsError, read_record
 
 # The lab's packages sit beside this one (in src/, or in site-packages when
 # installed); found by path, since importing `raft` from a folder holding a
@@ -270,6 +273,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("submission", type=Path, help="a raft.py, or a folder holding one")
     parser.add_argument("--part", action="append", choices=PARTS,
                         help="a part to grade (repeatable; default 2A)")
+    parser.add_argument("--parts-from", type=Path, metavar="TREE",
+                        help="grade the parts a student's tree assigns (raft-starter records "
+                        "them in its setup.cfg); --part overrides")
     parser.add_argument("--test", action="append", default=[],
                         help="grade only this test (repeatable)")
     parser.add_argument("--runs", type=int, default=1,
@@ -289,6 +295,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         find_submission(args.submission)
     except FileNotFoundError as err:
         parser.error(str(err))
+    if args.parts_from is not None and not args.part:
+        try:
+            args.part = read_record(args.parts_from)
+        except PartsError as err:
+            parser.error(f"--parts-from: {err}")
     parts = args.part or (list(PARTS) if args.test else ["2A"])
     unknown = [name for name in args.test if name not in tests_of(PARTS)]
     if unknown:

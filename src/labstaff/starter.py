@@ -1,107 +1,145 @@
-"""Export the tree a student receives: the lab with raft.py cut to a skeleton.
+"""Export the tree a student receives: the lab, raft.py cut to a skeleton.
 
-    raft-starter OUTDIR
+    raft-starter OUTDIR                              # every part, 2A-2D
+    raft-starter OUTDIR --parts 2A                   # leader election only
+    raft-starter OUTDIR --parts 2A,2B --handout-extra course.md
 
-raft.py is cut out of the solution by its marks, so starter and solution
-can never drift apart:
+The tree holds every package of src/ but the staff's (labstaff), packaging
+(setup.cfg without the staff's commands, pyproject.toml), the lab's own
+tests of labgob, labrpc and the log viewer, and, cut to the chosen parts:
+- src/raft/raft.py, the skeleton (labstaff.skeleton: the SOLUTION marks,
+  and the comments of the chosen parts only);
+- src/raft/test_raft.py, the chosen parts' tests and the helpers they use
+  (labstaff.testcut);
+- README.md, the handout (labstaff.handout), with the course's own text
+  from --handout-extra at its end. The solution's README is the staff's
+  page and never ships.
+setup.cfg records the parts (`[raftlab] parts = 2A`); `raft-grade SUB
+--parts-from OUTDIR` grades those. benchmarks/ stays behind: its figures
+and its catalogue of seeded bugs are the solution's.
 
-    # SOLUTION BEGIN ... # SOLUTION END   the lines between go (and the marks)
-    # STARTER: text                       becomes `text`, at the same indent
-
-Everything else (labgob, labrpc, the persister, the harness, the tests of
-the lab, the students' tools, README, packaging) is copied as it is. The
-staff's package (labstaff: the grader, this exporter) and the tests that
-need a working Raft beyond the lab's own are left out. OUTDIR must not exist yet, or be empty.
+Before the tree is put in place it is searched for traces of the solution
+(labstaff.leaks); a tree with one is refused, naming each. OUTDIR must not
+exist yet, or be empty; nothing is left behind when the export fails.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
+import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
+
+from labstaff import handout
+from labstaff.leaks import find_leaks
+from labstaff.parts import PARTS, PartsError, parse_parts, write_record
+from labstaff.skeleton import MarkError, cut
+from labstaff.testcut import cut_tests, titles_of
+
+__all__ = ["LeakError", "MarkError", "cut", "export", "main"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BEGIN = "# SOLUTION BEGIN"
-END = "# SOLUTION END"
-STARTER = re.compile(r"^(?P<indent>\s*)# STARTER:(?: (?P<text>.*))?$")
-
-FILES = ["README.md", "setup.cfg", "pyproject.toml", ".gitignore"]
-FOLDERS = ["src/labgob", "src/labrpc", "src/raft", "src/labtools", "benchmarks"]
+FILES = ["setup.cfg", "pyproject.toml", ".gitignore"]
 STAFF_PACKAGE = "labstaff"
 STUDENT_TESTS = ["test_labgob.py", "test_labrpc.py", "test_logview.py"]
+IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+LEAKS_SHOWN = 20
 
 
-class MarkError(ValueError):
-    """The solution's marks do not pair up."""
+class LeakError(RuntimeError):
+    """The exported tree would hold something of the solution."""
 
 
-def cut(text: str, name: str = "raft.py") -> str:
-    """The starter version of a solution file."""
-    out: List[str] = []
-    opened_at: Optional[int] = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        mark = line.strip()
-        if mark == BEGIN:
-            if opened_at is not None:
-                raise MarkError(f"{name}:{number}: {BEGIN} inside the region opened at "
-                                f"line {opened_at}")
-            opened_at = number
-            continue
-        if mark == END:
-            if opened_at is None:
-                raise MarkError(f"{name}:{number}: {END} without a {BEGIN}")
-            opened_at = None
-            continue
-        if opened_at is not None:
-            continue
-        starter = STARTER.match(line)
-        if starter:
-            text_part = starter.group("text") or ""
-            out.append(starter.group("indent") + text_part if text_part else "")
-        else:
-            out.append(line)
-    if opened_at is not None:
-        raise MarkError(f"{name}:{opened_at}: {BEGIN} is never closed")
-    # Cutting leaves runs of blank lines; keep at most two.
-    squeezed = re.sub(r"\n{4,}", "\n\n\n", "\n".join(out).rstrip("\n") + "\n")
-    compile(squeezed, name, "exec")  # the starter must at least be valid Python
-    return squeezed
-
-
-def export(outdir: Path) -> None:
-    if outdir.exists() and any(outdir.iterdir()):
-        raise FileExistsError(f"{outdir} exists and is not empty")
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    for folder in FOLDERS:
-        shutil.copytree(REPO_ROOT / folder, outdir / folder, ignore=ignore, dirs_exist_ok=True)
+def _write_tree(tree: Path, parts: Sequence[str], extra: str) -> None:
+    for package in sorted((REPO_ROOT / "src").iterdir()):
+        if package.is_dir() and package.name != STAFF_PACKAGE \
+                and not package.name.endswith(".egg-info") and package.name != "__pycache__":
+            shutil.copytree(package, tree / "src" / package.name, ignore=IGNORE)
     for name in FILES:
-        shutil.copyfile(REPO_ROOT / name, outdir / name)
+        shutil.copyfile(REPO_ROOT / name, tree / name)
     # The staff's console commands go with their package.
-    setup = (outdir / "setup.cfg").read_text().splitlines(keepends=True)
-    (outdir / "setup.cfg").write_text("".join(
+    setup = (tree / "setup.cfg").read_text().splitlines(keepends=True)
+    (tree / "setup.cfg").write_text("".join(
         line for line in setup if f"= {STAFF_PACKAGE}." not in line))
-    (outdir / "tests").mkdir()
+    write_record(tree / "setup.cfg", parts)
+    (tree / "tests").mkdir()
     for name in STUDENT_TESTS:
-        shutil.copyfile(REPO_ROOT / "tests" / name, outdir / "tests" / name)
-    solution = (REPO_ROOT / "src/raft/raft.py").read_text()
-    (outdir / "src/raft/raft.py").write_text(cut(solution))
+        shutil.copyfile(REPO_ROOT / "tests" / name, tree / "tests" / name)
+
+    skeleton = cut((REPO_ROOT / "src/raft/raft.py").read_text(), parts=parts)
+    (tree / "src/raft/raft.py").write_text(skeleton)
+    tests = cut_tests((REPO_ROOT / "src/raft/test_raft.py").read_text(), parts)
+    (tree / "src/raft/test_raft.py").write_text(tests)
+    readme = handout.render(parts, handout.features_of(tree), titles_of(tests), skeleton, extra)
+    (tree / "README.md").write_text(readme)
+
+
+def export(outdir: Path, parts: Sequence[str] = PARTS, handout_extra: str = "") -> None:
+    """Write the student's tree for parts to outdir (new, or empty)."""
+    parts = parse_parts(parts)
+    needed = [REPO_ROOT / "README.md", REPO_ROOT / "src/raft/raft.py", REPO_ROOT / "tests"]
+    if not all(path.exists() for path in needed):
+        raise FileNotFoundError(f"raft-starter works from a source checkout of the lab (it "
+                                f"needs README.md, src/ and tests/); none found at {REPO_ROOT}")
+    if outdir.exists() and (not outdir.is_dir() or any(outdir.iterdir())):
+        raise FileExistsError(f"{outdir} exists and is not an empty folder")
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    # Built beside outdir and moved into place whole, so a failed export
+    # leaves nothing a course could hand out by mistake.
+    building = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    building.chmod(0o777 & ~umask)  # mkdtemp's folder is private; the tree is not
+    try:
+        _write_tree(building, parts, handout_extra)
+        leaks = find_leaks(building, (REPO_ROOT / "src/raft/raft.py").read_text(),
+                           (REPO_ROOT / "README.md").read_text())
+        if leaks:
+            shown = "\n".join(f"  {leak}" for leak in leaks[:LEAKS_SHOWN])
+            more = (f"\n  ... and {len(leaks) - LEAKS_SHOWN} more"
+                    if len(leaks) > LEAKS_SHOWN else "")
+            raise LeakError(f"the tree would hold the solution's secrets; nothing written:\n"
+                            f"{shown}{more}")
+        if outdir.exists():
+            outdir.rmdir()
+        building.rename(outdir)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="raft-starter",
-        description="Write the tree a student receives, raft.py cut to its skeleton.",
+        description="Write the tree a student receives: the lab, raft.py cut to its "
+        "skeleton, the tests and handout of the chosen parts.",
     )
     parser.add_argument("outdir", type=Path, help="where to write it (new or empty)")
+    parser.add_argument("--parts", action="append", metavar="PARTS",
+                        help="the parts assigned: 2A, 2A,2B, ... (repeatable; each part "
+                        "needs the ones before it; default: all of 2A-2D)")
+    parser.add_argument("--handout-extra", type=Path, metavar="FILE",
+                        help="the course's own text (team rules, how to hand in), "
+                        "appended to the handout")
     args = parser.parse_args(argv)
+    extra = ""
+    if args.handout_extra is not None:
+        try:
+            extra = args.handout_extra.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            parser.error(f"--handout-extra: cannot read {args.handout_extra}: {err}")
     try:
-        export(args.outdir)
-    except (FileExistsError, MarkError) as err:
+        parts = parse_parts(args.parts or PARTS)
+        export(args.outdir, parts, extra)
+    except PartsError as err:
+        parser.error(f"--parts: {err}")
+    except (OSError, MarkError, LeakError, handout.HandoutError) as err:
         parser.error(str(err))
-    print(f"starter written to {args.outdir}; raft.py holds the skeleton")
+    print(f"starter for part{'s' if len(parts) > 1 else ''} {', '.join(parts)} written to "
+          f"{args.outdir}; raft.py holds the skeleton, README.md the handout.\n"
+          f"Grade its submissions with: raft-grade SUBMISSION --parts-from {args.outdir}")
     return 0
 
 

@@ -12,7 +12,8 @@ failure); the summary gives the median and worst time to elect and the RPC
 rate. With --commands, a client submits a command every --every seconds to
 whichever peer leads, and once a second the timeline shows how far the
 commit index has advanced (it stalls while there is no leader). It uses the
-tester's own harness (raft.config) and network.
+tester's own harness (raft.config) and network. If no leader is ever
+elected (a student's tree before 2A works), it says so and exits 1.
 """
 
 from __future__ import annotations
@@ -159,7 +160,12 @@ def run(args: argparse.Namespace) -> int:
     finally:
         cfg.cleanup(check=False)
 
-    print(f"\nsummary: {elections} elections in {elapsed:.1f} s")
+    if elections == 0:
+        # What a student's tree shows until 2A works: say why, not "0 elections".
+        print(f"\nno leader elected in {round(elapsed, 1):g} s: leader election (2A) is not "
+              f"implemented yet, or not working")
+    else:
+        print(f"\nsummary: {elections} elections in {elapsed:.1f} s")
     if after_failure:
         print(f"  time to elect: median {statistics.median(after_failure) * 1000:.0f} ms, "
               f"max {max(after_failure) * 1000:.0f} ms (over {len(after_failure)})")
@@ -167,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
     if args.commands:
         print(f"  commands: {submitted} submitted, {accepted} taken by a leader, "
               f"{committed_total} committed ({committed_total / elapsed:.1f} a second)")
-    return 0
+    return 0 if elections else 1
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

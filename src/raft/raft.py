@@ -26,7 +26,10 @@ from dataclasses import dataclass
 from queue import Queue
 from typing import Any, Sequence, Tuple
 
+# SOLUTION BEGIN
 import labgob  # to encode what persist() saves
+# SOLUTION END
+# STARTER: import labgob  # noqa: F401 (the example in persist() uses it)
 from labrpc import ClientEnd
 from raft.persister import Persister
 
