@@ -23,11 +23,11 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from labtools.timeline_model import RecordError, check_events, page_data
+from labtools.timeline_model import OUTCOMES, RecordError, check_events, page_data
 
 PAGE_DIR = Path(__file__).resolve().parent / "timeline_page"
 
-__all__ = ["RecordError", "read_record", "events_of", "render", "write_page", "main"]
+__all__ = ["OUTCOMES", "RecordError", "read_record", "events_of", "render", "write_page", "main"]
 
 
 def read_record(path: Path) -> List[Dict[str, Any]]:

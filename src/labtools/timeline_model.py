@@ -10,7 +10,8 @@ record; they are read from the traffic, as a student would:
   - a peer that sends AppendEntries or InstallSnapshot in term T leads T;
   - a peer that sends RequestVote in term T is a candidate in T;
   - a peer whose reply carries term T is in T; it follows if T is newer than
-    what it had, or if it answered the leader of T;
+    what it had, or if it answered the leader of T (and then it does not become
+    a candidate in T);
   - a peer that gets a reply with a newer term than it asked in follows that term;
   - a crashed peer is down until it is started again (it restarts as a follower).
 Observations older than the peer's known term are stale (a late reply) and change
@@ -197,6 +198,7 @@ def roles(events: Sequence[Dict[str, Any]], peers: int, t_end: float) -> List[Li
     """Each peer's (role, term) over time, as bands [peer, t0, t1, role, term]."""
     state = [("follower", 0)] * peers
     since = [0.0] * peers
+    followed = [-1] * peers     # the last term in which the peer answered that term's leader
     bands: List[List[Any]] = []
 
     def change(peer: int, t: float, role: str, term: int) -> None:
@@ -220,12 +222,15 @@ def roles(events: Sequence[Dict[str, Any]], peers: int, t_end: float) -> List[Li
         elif what == "leader":
             change(peer, t, "leader", term)
         elif what == "candidate":
-            if term > known or role != "leader":
+            # Same term: it may have answered another candidate between its increment
+            # and its first RequestVote; not if it already answered this term's leader.
+            if term > known or (role != "leader" and followed[peer] != term):
                 change(peer, t, "candidate", term)
-        elif term > known:
-            change(peer, t, "follower", term)
-        elif what == "follows" and role == "candidate":
-            change(peer, t, "follower", term)
+        else:
+            if what == "follows":
+                followed[peer] = term
+            if term > known or (what == "follows" and role == "candidate"):
+                change(peer, t, "follower", term)
     for peer in range(peers):
         end = max(t_end, since[peer])
         bands.append([peer, since[peer], end, *state[peer]])

@@ -91,7 +91,8 @@
   const T = x => v0 + (x - LEFT) / plotW * (v1 - v0);
   const laneTop = p => AXIS_H + TESTER_H + p * LANE_H;
   const laneY = p => laneTop(p) + AXIS_Y;
-  const fmt = us => (us / 1e6).toFixed(us % 1000 === 0 ? 3 : 6).replace(/0{1,3}$/, '') + ' s';
+  // seconds to the microsecond, without trailing zeros past the millisecond: 1.000 s, 0.289412 s
+  const fmt = us => (us / 1e6).toFixed(6).replace(/(\.\d{3}\d*?)0+$/, '$1') + ' s';
   const secs = us => (us / 1e6).toFixed(3);
 
   function size() {
@@ -484,7 +485,8 @@
   // For the browser's console (and the project's browser test): the view and its scale.
   window.timeline = {
     view: () => [v0, v1], setView, fit,
-    x: X, laneY, zoomTo: (us, span) => setView(us - span / 2, us + span / 2)
+    x: X, laneY, zoomTo: (us, span) => setView(us - span / 2, us + span / 2),
+    select: (type, i) => { selected = { type, i }; showDetails(selected); overlay(); }
   };
 
   let drag = null;
