@@ -1,4 +1,4 @@
-"""pytest --timeline DIR: pages for failing tests (or all), and a clear word when there is no record.
+"""pytest --timeline DIR: failing tests' pages (or all), and a clear word when there is no record.
 
 Each case runs pytest on a small test file in its own process. Its conftest
 stands in for the run's record: it sets raft.pytest_plugin.records_of to give

@@ -169,8 +169,8 @@ class Cluster:
                 votes += 1
         if votes * 2 > b.peers or cheat:
             self.role[cand] = "leader"
-            b.log(t + 0.004, cand, f"LEAD S{cand} T{term} leader    won the election "
-                                    f"with {votes} votes")
+            b.log(t + 0.004, cand,
+                  f"LEAD S{cand} T{term} leader    won the election with {votes} votes")
             return True
         return False
 
@@ -209,13 +209,14 @@ class Cluster:
                 reply = {"Term": self.term[peer], "Success": success,
                          "XTerm": -1, "XIndex": 0, "XLen": len(self.log[peer])}
             b.rpc(sent, leader, peer, AE, args, reply, outcome)
-            if outcome == "ok" and reply["Success"] and len(self.log[peer]) >= len(self.log[leader]):
+            caught_up = len(self.log[peer]) >= len(self.log[leader])
+            if outcome == "ok" and reply["Success"] and caught_up:
                 acks += 1
             if outcome == "ok" and reply["Term"] > term:
                 self.term[leader] = reply["Term"]
                 self.role[leader] = "follower"
-                b.log(t + 0.003, leader, f"TERM S{leader} T{reply['Term']} follower  "
-                                          f"saw a newer term, stepping down")
+                b.log(t + 0.003, leader,
+                      f"TERM S{leader} T{reply['Term']} follower  saw a newer term, stepping down")
                 return
         if acks * 2 > b.peers and self.commit[leader] < len(self.log[leader]):
             self._apply(t + 0.003, leader, len(self.log[leader]))

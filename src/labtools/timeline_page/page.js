@@ -277,10 +277,16 @@
       ctx.globalAlpha = alpha;
       ctx.beginPath();
       const replies = [];
+      // Zoomed out, many arrows fall on the same pixels: stroke each line once.
+      const drawn = detailed ? null : new Set();
       for (const i of visible) {
         if (kindOf[i] !== k) continue;
         const g = geometry(i);
-        ctx.moveTo(g[0], g[1]); ctx.lineTo(g[2], g[3]);
+        const key = drawn && ((g[0] | 0) + ',' + (g[1] | 0) + ',' + (g[2] | 0) + ',' + (g[3] | 0));
+        if (!drawn || !drawn.has(key)) {
+          if (drawn) drawn.add(key);
+          ctx.moveTo(g[0], g[1]); ctx.lineTo(g[2], g[3]);
+        }
         if (detailed && g[6] === null) arrowHead(g[0], g[1], g[2], g[3]);
         if (g[4] !== null) replies.push(g, i);
         if (g[6] !== null) lostAt.push(g[6]);
@@ -327,13 +333,17 @@
     let marks = 0;
     const paths = {};
     const labels = [];
+    const placed = new Set();      // type, lane, pixel: a tick drawn once a pixel
     for (let j = 0; j < D.marks.length; j++) {
       const [t, lane, type, label] = D.marks[j];
       if (t < v0 || t > v1) continue;
       const group = (MARK_TYPES[type] || MARK_TYPES.other)[0];
       if (!show.mark[group] || (lane >= 0 && !show.peer[lane])) continue;
-      const path = paths[type] || (paths[type] = new Path2D());
       const x = X(t);
+      const spot = type + lane + ',' + (x | 0);
+      if (placed.has(spot) && type !== 'test' && type !== 'network') { marks++; continue; }
+      placed.add(spot);
+      const path = paths[type] || (paths[type] = new Path2D());
       let y;
       if (lane < 0) {
         y = AXIS_H + TESTER_H / 2 + 4;
@@ -386,7 +396,18 @@
   }
 
   // ---- details ----
-  const pretty = v => JSON.stringify(v, null, 1).replace(/\n\s*/g, '\n  ').replace(/\n {2}([}\]])/g, '\n$1');
+  // JSON, indented, with short lists and small objects inside it kept on one line.
+  function pretty(v, indent) {
+    indent = indent || '';
+    const flat = JSON.stringify(v);
+    if (v === null || typeof v !== 'object' || (indent && flat.length <= 60)) {
+      return flat === undefined ? String(v) : flat;
+    }
+    const inner = indent + '  ';
+    if (Array.isArray(v)) return '[\n' + v.map(x => inner + pretty(x, inner)).join(',\n') + '\n' + indent + ']';
+    return '{\n' + Object.keys(v).map(k => inner + JSON.stringify(k) + ': ' + pretty(v[k], inner))
+      .join(',\n') + '\n' + indent + '}';
+  }
 
   function describeRpc(i) {
     const o = D.outcomes[R.o[i]];
