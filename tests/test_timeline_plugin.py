@@ -8,6 +8,7 @@ test_without_record, or removes records_of to play a build without the record.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -106,3 +107,45 @@ def test_timeline_all_alone_is_a_usage_error(tmp_path: Path) -> None:
     result = run(tmp_path, "--timeline-all")
     assert result.returncode == 4
     assert "--timeline-all needs --timeline DIR" in result.stderr
+
+
+def test_the_grader_names_a_failed_tests_page(tmp_path: Path) -> None:
+    from labstaff.grade import Grading, Outcome, attach_timelines
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "TestReElection2A.html").write_text("<html></html>")
+    (pages / "TestInitialElection2A.html").write_text("<html></html>")
+    grading = Grading([Outcome("TestInitialElection2A", True, 1.0, "", "passed"),
+                       Outcome("TestReElection2A", False, 1.0, "why", "why"),
+                       Outcome("TestManyElections2A", False, 1.0, "why", "why")])
+    attach_timelines(grading, pages, since=0.0)
+    assert [o.output for o in grading.outcomes] == [
+        "passed", f"why\n\ntimeline page: {pages / 'TestReElection2A.html'}", "why"]
+    stale = Grading([Outcome("TestReElection2A", False, 1.0, "why", "why")])
+    attach_timelines(stale, pages, since=(pages / "TestReElection2A.html").stat().st_mtime + 1)
+    assert stale.outcomes[0].output == "why"       # a page from an earlier grading
+
+
+def test_the_graders_test_processes_draw_their_pages(tmp_path: Path) -> None:
+    solution = HERE.parent / "src" / "raft" / "raft.py"
+    make = "    rf = Raft(peers, me, persister, applyCh)\n"
+    broken = tmp_path / "broken" / "raft.py"
+    broken.parent.mkdir()
+    planted = "    raise RuntimeError('planted')\n"
+    broken.write_text(solution.read_text().replace(make, planted + make))
+    out = tmp_path / "results.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "labstaff.grade", str(broken), "--test", "TestInitialElection2A",
+         "--timeline", "pages", "--out", str(out)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    (test,) = json.loads(out.read_text())["tests"]
+    assert test["status"] == "failed"
+    # the page, or (without the run's record in this build) why there is none
+    page = tmp_path / "pages" / "TestInitialElection2A.html"
+    if page.exists():
+        assert f"timeline page: {page}" in test["output"]
+    else:
+        why = "timeline: no page for src/raft/test_raft.py::TestInitialElection2A"
+        assert why in test["output"]
