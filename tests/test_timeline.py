@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -15,7 +16,7 @@ import pytest
 
 import timeline_records as records
 from labtools import timeline
-from labtools.timeline_model import RecordError, page_data, roles
+from labtools.timeline_model import RecordError, compact, page_data, roles
 
 
 def data_of(page: str) -> Dict[str, Any]:
@@ -107,6 +108,8 @@ def call(seq: int, src: int, dst: int, method: str, term: int, reply_term: Any,
 def test_roles_follow_the_traffic() -> None:
     events = [
         ev(0, 0.0, "meta", test="x", peers=2, format=1),
+        ev(10, 0.0, "harness", action="crash", peer=0),        # start1's setup: not a crash
+        ev(11, 0.0, "harness", action="start", peer=0),
         call(1, 0, 1, "RequestVote", 1, 1, sent=0.3),          # 0 runs in term 1
         call(2, 0, 1, "AppendEntries", 1, 1, sent=0.31),       # ... and leads it
         call(3, 1, 0, "RequestVote", 1, 1, sent=0.32),         # a stale ask changes nothing
@@ -215,3 +218,21 @@ def test_the_command_names_a_missing_record(tmp_path: Path, capsys: Any) -> None
         timeline.main([str(tmp_path / "nope.jsonl")])
     assert stop.value.code == 2
     assert "no such record file" in capsys.readouterr().err
+
+
+def test_events_that_are_not_objects_are_refused() -> None:
+    with pytest.raises(RecordError, match=r"event 1: not an object but str"):
+        timeline.render([{"seq": 0, "t": 0.0, "kind": "meta"}, "rpc"])
+    with pytest.raises(RecordError, match="cannot draw a int"):
+        timeline.render(3)
+
+
+def test_a_live_records_objects_are_shown_by_their_fields() -> None:
+    from raft.raft import AppendEntriesArgs, LogEntry
+
+    args = AppendEntriesArgs(Term=2, LeaderId=1, Entries=[LogEntry(2, "x" * 300)] * 20)
+    shown = compact(dataclasses.asdict(args) | {"Entries": args.Entries, "Data": b"\0" * 9})
+    assert shown["Entries"][0] == {"Term": 2, "Command": "x" * 240 + "... (300 characters)"}
+    assert shown["Entries"][-1] == "... 4 more (20 in all)" and len(shown["Entries"]) == 17
+    assert shown["Data"] == "<9 bytes>"
+    json.dumps(shown)

@@ -42,6 +42,11 @@ class RecordBuilder:
         self._events: List[Dict[str, Any]] = []
         self._next_rpc = 0
         self.add(0.0, "meta", test=test, peers=peers, format=1)
+        for peer in range(peers):      # the harness's start1 (crash1 first), then connect
+            self.harness(0.0001, "disconnect", peer=peer)
+            self.harness(0.0001, "crash", peer=peer)
+            self.harness(0.0002, "start", peer=peer)
+            self.harness(0.0003, "connect", peer=peer)
 
     def add(self, t: float, kind: str, **fields: Any) -> Dict[str, Any]:
         event = {"t": round(t, 6), "kind": kind, **fields}

@@ -180,6 +180,8 @@ def render(source: Any, title: Optional[str] = None, verdict: Optional[str] = No
            note: Optional[str] = None) -> str:
     """The page for a record. verdict: "passed"/"failed" (a badge); note: why it failed."""
     events = events_of(source)
+    check_events(events)
+    events = sorted(events, key=lambda e: e["seq"])
     data = page_data(events)
     heading = title or data["test"] or "a run"
     payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True,

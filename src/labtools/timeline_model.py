@@ -24,6 +24,7 @@ deterministic: the same record gives the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -102,7 +103,7 @@ def _term(fields: Any) -> Optional[int]:
 
 
 def compact(value: Any, depth: int = 0) -> Any:
-    """value as plain JSON, long strings and lists cut (with how much was cut)."""
+    """value as plain JSON, long strings and lists cut (saying how much), objects as fields."""
     if value is None or isinstance(value, (bool, int)):
         return value
     if isinstance(value, float):
@@ -122,6 +123,10 @@ def compact(value: Any, depth: int = 0) -> Any:
         if len(value) > MAX_ITEMS:
             items.append(f"... {len(value) - MAX_ITEMS} more ({len(value)} in all)")
         return items
+    # A live record may hold the objects themselves (a LogEntry in Entries): their fields.
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        return compact(fields, depth + 1)
     return compact(repr(value), depth + 1)
 
 
@@ -165,13 +170,15 @@ def _peer_count(events: Sequence[Dict[str, Any]]) -> int:
 def _observations(events: Sequence[Dict[str, Any]]) -> List[Tuple[float, int, int, str, int]]:
     """(time, seq, peer, what, term) for every hint of a peer's role or term."""
     seen: List[Tuple[float, int, int, str, int]] = []
+    started = set()     # a crash before a peer's first start is start1's setup
     for event in events:
         seq = event["seq"]
         kind = event["kind"]
         if kind == "harness" and isinstance(event.get("peer"), int):
-            if event.get("action") == "crash":
+            if event.get("action") == "crash" and event["peer"] in started:
                 seen.append((event["t"], seq, event["peer"], "down", -1))
             elif event.get("action") == "start":
+                started.add(event["peer"])
                 seen.append((event["t"], seq, event["peer"], "restart", -1))
             continue
         if kind != "rpc":
@@ -239,19 +246,27 @@ def roles(events: Sequence[Dict[str, Any]], peers: int, t_end: float) -> List[Li
 
 
 def _spans(events: Sequence[Dict[str, Any]], begin: str, end: str, t_end: float,
-           peer_field: bool = True) -> List[List[Any]]:
-    """[peer, t0, t1] for each begin..end pair of harness actions (open ones end at t_end)."""
+           after_first_end: bool = False) -> List[List[Any]]:
+    """[peer, t0, t1] for each begin..end pair of harness actions (open ones end at t_end).
+
+    after_first_end: a begin counts only once the peer has had its first end. The
+    harness's start1 cuts a new peer off before it first connects it, as Go's does:
+    that is setup, not a partition.
+    """
     open_at: Dict[Any, float] = {}
+    ended: set = set()
     spans: List[List[Any]] = []
     for event in events:
         if event["kind"] != "harness":
             continue
-        key = event.get("peer") if peer_field else None
+        key = event.get("peer")
         action = event.get("action")
-        if action == begin and key not in open_at:
+        if action == begin and key not in open_at and (key in ended or not after_first_end):
             open_at[key] = event["t"]
-        elif action == end and key in open_at:
-            spans.append([key, open_at.pop(key), event["t"]])
+        elif action == end:
+            ended.add(key)
+            if key in open_at:
+                spans.append([key, open_at.pop(key), event["t"]])
     for key, t0 in open_at.items():
         spans.append([key, t0, t_end])
     spans.sort(key=lambda s: (s[1], -1 if s[0] is None else s[0]))
@@ -396,8 +411,8 @@ def page_data(events: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
         "lost_count": lost,
         "bands": [[b[0], _us(b[1]), _us(b[2]), ROLES.index(b[3]), b[4]] for b in bands],
         "leaders": [[_us(t), peer, term] for t, peer, term in leaders],
-        "cut": span_us(_spans(events, "disconnect", "connect", t_end)),
-        "crashed": span_us(_spans(events, "crash", "start", t_end)),
+        "cut": span_us(_spans(events, "disconnect", "connect", t_end, after_first_end=True)),
+        "crashed": span_us(_spans(events, "crash", "start", t_end, after_first_end=True)),
         "unreliable": [[_us(a), _us(b)] for a, b in _switch_spans(events, "unreliable", t_end)],
         "reordering": [[_us(a), _us(b)] for a, b in
                        _switch_spans(events, "longreordering", t_end)],
