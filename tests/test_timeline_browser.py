@@ -126,3 +126,24 @@ def test_a_page_with_a_broken_script_is_caught(tmp_path: Path) -> None:
     assert run.errors == 1 and "boom" in run.error_text
     assert run.body.get("ready") is None
     assert any("Uncaught TypeError" in line for line in run.console)
+
+
+ODD_RECORDS = {
+    "only its meta line": [{"seq": 0, "t": 0.0, "kind": "meta", "test": "x", "peers": 3,
+                            "format": 1}],
+    "no meta line, no peer": [{"seq": 0, "t": 0.5, "kind": "log", "peer": None, "text": "hi"}],
+    "a call from no peer, with an unknown outcome": [
+        {"seq": 0, "t": 0.0, "kind": "meta", "test": "x", "peers": 1, "format": 1},
+        {"seq": 1, "t": 0.2, "kind": "rpc", "id": 1, "src": None, "dst": 0,
+         "method": "Raft.RequestVote", "args": None, "reply": None, "sent": 0.1,
+         "handled": None, "done": 0.2, "outcome": "lost in space", "reordered": False}],
+}
+
+
+@pytest.mark.parametrize("name", sorted(ODD_RECORDS))
+def test_odd_records_still_draw(tmp_path: Path, name: str) -> None:
+    events = ODD_RECORDS[name]
+    run = open_page(BROWSER, timeline.write_page(events, tmp_path / "odd.html"))
+    assert run.errors == 0 and run.console == [], run.error_text or run.console
+    assert run.body.get("ready") == "1"
+    assert int(run.body["arrows"]) == len(rpcs(events))
