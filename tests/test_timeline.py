@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
 import re
 import subprocess
@@ -236,3 +237,25 @@ def test_a_live_records_objects_are_shown_by_their_fields() -> None:
     assert shown["Entries"][-1] == "... 4 more (20 in all)" and len(shown["Entries"]) == 17
     assert shown["Data"] == "<9 bytes>"
     json.dumps(shown)
+
+
+def test_what_changes_between_processes_stays_off_the_page() -> None:
+    class Opaque:
+        pass
+    assert compact({"ids": {"b", "a", "c"}, "x": Opaque()}) == {
+        "ids": ["a", "b", "c"],
+        "x": f"<{__name__}.test_what_changes_between_processes_stays_off_the_page.<locals>"
+             f".Opaque object>"}
+
+
+def test_two_processes_draw_the_same_bytes(tmp_path: Path) -> None:
+    """As a simulated seed's replay would: another process, another hash seed."""
+    record = records.write_jsonl(records.everything(), tmp_path / "run.jsonl")
+    pages = []
+    for seed in ("1", "2"):
+        page = tmp_path / f"run-{seed}.html"
+        subprocess.run([sys.executable, "-m", "labtools.timeline", str(record), "-o", str(page)],
+                       check=True, capture_output=True, timeout=60,
+                       env={**os.environ, "PYTHONHASHSEED": seed})
+        pages.append(page.read_bytes())
+    assert pages[0] == pages[1]

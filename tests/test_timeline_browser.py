@@ -147,3 +147,14 @@ def test_odd_records_still_draw(tmp_path: Path, name: str) -> None:
     assert run.errors == 0 and run.console == [], run.error_text or run.console
     assert run.body.get("ready") == "1"
     assert int(run.body["arrows"]) == len(rpcs(events))
+
+
+def test_a_two_minute_run_with_20000_rpcs_opens_within_its_budget(tmp_path: Path) -> None:
+    """Under 10 MB, and parsed and drawn within 3 s of the browser starting to load it."""
+    events = records.large()
+    page = timeline.write_page(events, tmp_path / "large.html")
+    assert page.stat().st_size < 10_000_000
+    run = open_page(BROWSER, page)
+    assert run.errors == 0 and run.console == [], run.error_text or run.console
+    assert int(run.body["arrows"]) == len(rpcs(events)) >= 20_000
+    assert float(run.body["loadms"]) < 3000, run.body

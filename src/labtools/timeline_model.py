@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 ROLES = ("follower", "candidate", "leader", "down")
@@ -39,6 +40,7 @@ MAX_LOG_TEXT = 400
 MAX_LOG_LINES = 200_000
 
 RPC_FIELDS = ("id", "src", "dst", "method", "sent", "done", "outcome")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 class RecordError(ValueError):
@@ -127,7 +129,11 @@ def compact(value: Any, depth: int = 0) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
         return compact(fields, depth + 1)
-    return compact(repr(value), depth + 1)
+    # The same record must give the same page: a set's order and an object's address
+    # change from one process to the next.
+    if isinstance(value, (set, frozenset)):
+        return compact(sorted(value, key=repr), depth + 1)
+    return compact(_ADDRESS.sub("", repr(value)), depth + 1)
 
 
 class Packer:

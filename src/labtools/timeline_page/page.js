@@ -377,9 +377,12 @@
       ctx.fillStyle = (MARK_TYPES[type] || MARK_TYPES.other)[1];
       ctx.fill(paths[type]);
     }
+    let free = -Infinity;          // where the last label ended: labels never overlap
     for (const [text, x, y, type] of labels) {
+      if (x < free) continue;
       ctx.fillStyle = (MARK_TYPES[type] || MARK_TYPES.other)[1];
       ctx.fillText(text, x, y);
+      free = x + ctx.measureText(text).width + 6;
     }
 
     ctx.restore();
