@@ -4,8 +4,8 @@
     roles(events, peers, t_end)   [[peer, t0, t1, role, term], ...]: who led, ran, followed
     page_data(events)             the page's data: lanes, RPCs, shades, marks, logs
 
-A record is a list of event dicts (seq, t, kind, ...) as README's "The run's
-record" describes: meta, rpc, harness, log, violation. Roles are not in the
+A record is a list of event dicts (seq, t, kind, ...) as the run's record
+(labrpc.record) makes them: meta, rpc, harness, log, violation. Roles are not in the
 record; they are read from the traffic, as a student would:
   - a peer that sends AppendEntries or InstallSnapshot in term T leads T;
   - a peer that sends RequestVote in term T is a candidate in T;
@@ -295,7 +295,7 @@ def _switch_spans(events: Sequence[Dict[str, Any]], action: str, t_end: float) -
     return spans
 
 
-def _mark_of(event: Dict[str, Any]) -> Optional[Tuple[Optional[int], str, str]]:
+def _mark_of(event: Dict[str, Any]) -> Tuple[Optional[int], str, str]:
     """(lane peer or None for the tester's lane, type, label) of a harness/violation event."""
     if event["kind"] == "violation":
         return None, "violation", f"violation: {event.get('rule', '?')}"
