@@ -8,9 +8,11 @@
 //              long-reordering periods tinted on the tester's lane
 //   marks      applies and commits as ticks, Start() as a diamond, checks and violations
 //
-// Only what lies in the visible time range is drawn; a canvas redraws 20,000 arrows in a
-// few milliseconds, so zoom and pan stay live. After each draw, <body data-*> holds what
-// was drawn (lanes, arrows, lost, marks, drawms): the project's browser test reads it.
+// Only what lies in the visible time range is drawn, on a canvas: a whole 2-minute run of
+// 20,000 RPCs redraws in about 150 ms, a few seconds of it in a few ms, and hovering
+// redraws only the highlight over a kept copy of the scene. After each draw, <body data-*>
+// holds what was drawn (lanes, arrows, lost, marks, drawms): the project's browser test
+// reads it, and window.timeline offers the view to the browser's console.
 'use strict';
 
 (function () {
