@@ -82,6 +82,7 @@
   let v0 = -PAD, v1 = END + PAD;
   let selected = null;       // {type: 'rpc'|'mark', i}
   let hover = null;
+  let cursorX = null;        // the mouse's x over the chart, for the time cursor
 
   const canvas = document.getElementById('chart');
   const ctx = canvas.getContext('2d');
@@ -170,10 +171,20 @@
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.drawImage(scene, 0, 0);
     ctx.restore();
-    const sel = selected || hover;
-    if (!sel) return;
     ctx.save();
     ctx.beginPath(); ctx.rect(LEFT, 0, plotW, height); ctx.clip();
+    if (cursorX !== null && cursorX >= LEFT) {
+      // the time under the mouse, read on the axis
+      ctx.fillStyle = 'rgba(29, 35, 43, 0.35)';
+      ctx.fillRect(Math.round(cursorX), AXIS_H, 1, height - AXIS_H);
+      const label = fmt(T(cursorX));
+      const w = ctx.measureText(label).width + 8;
+      const lx = Math.min(cursorX + 1, width - RIGHT - w);
+      ctx.fillStyle = '#1d232b'; ctx.fillRect(lx, 2, w, 16);
+      ctx.fillStyle = '#fff'; ctx.textBaseline = 'middle'; ctx.fillText(label, lx + 4, 10);
+    }
+    const sel = selected || hover;
+    if (!sel) { ctx.restore(); return; }
     ctx.lineWidth = 3; ctx.strokeStyle = '#ffb000'; ctx.globalAlpha = 0.9;
     ctx.beginPath();
     if (sel.type === 'rpc') {
@@ -536,17 +547,19 @@
       return;
     }
     const h = nearest(mx, my);
-    const changed = (h && (!hover || hover.type !== h.type || hover.i !== h.i)) || (!h && hover);
     hover = h;
+    cursorX = mx;
     if (h) {
       tip.style.display = 'block';
       tip.textContent = tipText(h);
       tip.style.left = Math.min(mx + 14, width - 260) + 'px';
       tip.style.top = (my + 14) + 'px';
     } else tip.style.display = 'none';
-    if (changed) overlay();
+    overlay();
   });
-  canvas.addEventListener('mouseleave', () => { tip.style.display = 'none'; if (hover) { hover = null; overlay(); } });
+  canvas.addEventListener('mouseleave', () => {
+    tip.style.display = 'none'; hover = null; cursorX = null; overlay();
+  });
   canvas.addEventListener('wheel', e => {
     e.preventDefault();
     const r = canvas.getBoundingClientRect();
