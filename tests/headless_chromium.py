@@ -28,7 +28,7 @@ from typing import Dict, List, Optional
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars",
+    "--hide-scrollbars", "--disable-dev-shm-usage",   # a container's /dev/shm is small
 ]
 WINDOW = (1400, 900)
 

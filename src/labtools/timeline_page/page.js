@@ -392,10 +392,12 @@
     }
     let free = -Infinity;          // where the last label ended: labels never overlap
     for (const [text, x, y, type] of labels) {
-      if (x < free) continue;
+      const w = ctx.measureText(text).width;
+      const lx = x + w > width - RIGHT ? x - w - 16 : x;    // at the right edge: to the left
+      if (lx < free) continue;
       ctx.fillStyle = (MARK_TYPES[type] || MARK_TYPES.other)[1];
-      ctx.fillText(text, x, y);
-      free = x + ctx.measureText(text).width + 6;
+      ctx.fillText(text, lx, y);
+      free = lx + w + 6;
     }
 
     ctx.restore();
