@@ -4,6 +4,7 @@
     raft-grade path/to/submission/ --part 2A --part 2B --runs 3
     raft-grade raft.py --out /autograder/results/results.json
     raft-grade raft.py --parts-from starter/   # the parts that starter tree assigns
+    raft-grade raft.py --timeline pages/       # failing tests' timeline pages, named in the results
 
 The submission is a raft.py, or a folder holding one (directly, in raft/, or
 in src/raft/). Only that file is taken: labgob, labrpc, the persister, the
@@ -234,6 +235,14 @@ def grade(submission: Path, parts: Sequence[str], runs: int, test_timeout: float
     return grading
 
 
+def attach_timelines(grading: Grading, folder: Path, since: float) -> None:
+    """Name each failed test's timeline page (its pytest run wrote it) in its output."""
+    for outcome in grading.outcomes:
+        page = folder / f"{outcome.name}.html"
+        if not outcome.passed and page.is_file() and page.stat().st_mtime >= since:
+            outcome.output += f"\n\ntimeline page: {page}"
+
+
 def results_json(grading: Grading) -> dict:
     """Gradescope's results format: one point a test."""
     tests = [
@@ -284,6 +293,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="seconds a test may take (default 120)")
     parser.add_argument("--total-timeout", type=float, default=600.0,
                         help="seconds the whole grading may take (default 600)")
+    parser.add_argument("--timeline", type=Path, metavar="DIR",
+                        help="write each failing test's timeline page (labtools.timeline) "
+                             "into DIR, and name it in the results")
     parser.add_argument("--out", type=Path, default=Path("results.json"),
                         help="where to write Gradescope's results.json (default ./results.json)")
     args = parser.parse_args(argv)
@@ -305,8 +317,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if unknown:
         parser.error(f"no such test: {', '.join(unknown)}")
 
+    if args.timeline:
+        # The test processes inherit it; an absolute path, as they run in a sandbox.
+        os.environ["RAFT_TIMELINE"] = str(args.timeline.resolve())
+    started = time.time()
     grading = grade(args.submission, parts, args.runs, args.test_timeout,
                     args.total_timeout, args.test)
+    if args.timeline:
+        attach_timelines(grading, args.timeline.resolve(), started)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results_json(grading), indent=2) + "\n")
     print(table(grading))

@@ -7,6 +7,7 @@ project's own:
     --race (RAFT_RACE=1)       the race checker (labtools.racecheck)
     a thread-leak check        a test fails if its threads outlive it by 1 s
     the Passed lines           repeated at the end, as `go test` prints them
+    --timeline DIR             timeline pages of failing tests (labtools.timeline_plugin)
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ import pytest
 
 from labtools import racecheck
 from raft.testing import T
+
+# Plugins of the lab's tools, each its own module (pytest loads them with this one).
+pytest_plugins = ["labtools.timeline_plugin"]
 
 # Lines each test printed through t.Log (its "Test ..." and "Passed" lines).
 _REPORTS: List[Tuple[str, List[str]]] = []

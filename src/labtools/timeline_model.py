@@ -1,0 +1,439 @@
+"""What the timeline page draws, worked out from a run's record.
+
+    check_events(events)          raise RecordError naming the first bad event
+    roles(events, peers, t_end)   [[peer, t0, t1, role, term], ...]: who led, ran, followed
+    page_data(events)             the page's data: lanes, RPCs, shades, marks, logs
+
+A record is a list of event dicts (seq, t, kind, ...) as the run's record
+(labrpc.record) makes them: meta, rpc, harness, log, violation. Roles are not in the
+record; they are read from the traffic, as a student would:
+  - a peer that sends AppendEntries or InstallSnapshot in term T leads T;
+  - a peer that sends RequestVote in term T is a candidate in T;
+  - a peer whose reply carries term T is in T; it follows if T is newer than
+    what it had, or if it answered the leader of T (and then it does not become
+    a candidate in T);
+  - a peer that gets a reply with a newer term than it asked in follows that term;
+  - a crashed peer is down until it is started again (it restarts as a follower).
+Observations older than the peer's known term are stale (a late reply) and change
+nothing.
+
+Times in the page's data are whole microseconds since the record began; dicts
+(an RPC's args and reply, an event's fields) are packed by Packer. The page is
+deterministic: the same record gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+ROLES = ("follower", "candidate", "leader", "down")
+OUTCOMES = ("ok", "request_dropped", "reply_dropped", "disconnected", "dead_server", "cleanup")
+LEADER_METHODS = ("AppendEntries", "InstallSnapshot")
+# Field values longer than this are cut in the page (a snapshot's Data, a long
+# command): the page stays small and the details stay readable.
+MAX_TEXT = 240
+MAX_ITEMS = 16
+MAX_LOG_TEXT = 400
+MAX_LOG_LINES = 200_000
+
+RPC_FIELDS = ("id", "src", "dst", "method", "sent", "done", "outcome")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+class RecordError(ValueError):
+    """The record is not one the timeline can draw; the message says where and why."""
+
+
+def _where(index: int, event: Any) -> str:
+    seq = event.get("seq") if isinstance(event, dict) else None
+    return f"event {index} (seq {seq})" if seq is not None else f"event {index}"
+
+
+def _is_time(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_events(events: Sequence[Any]) -> None:
+    """Raise RecordError at the first event the timeline cannot read."""
+    if not events:
+        raise RecordError("the record holds no events")
+    for index, event in enumerate(events):
+        where = _where(index, event)
+        if not isinstance(event, dict):
+            raise RecordError(f"{where}: not an object but {type(event).__name__}")
+        for key in ("seq", "t", "kind"):
+            if key not in event:
+                raise RecordError(f"{where}: no '{key}' field")
+        if not _is_time(event["t"]):
+            raise RecordError(f"{where}: 't' is {event['t']!r}, not a number of seconds")
+        kind = event["kind"]
+        if kind == "rpc":
+            for key in RPC_FIELDS:
+                if key not in event:
+                    raise RecordError(f"{where}: rpc without '{key}'")
+            for key in ("sent", "done"):
+                if not _is_time(event[key]):
+                    raise RecordError(f"{where}: rpc '{key}' is {event[key]!r}, not a time")
+            if event.get("handled") is not None and not _is_time(event["handled"]):
+                raise RecordError(f"{where}: rpc 'handled' is {event['handled']!r}")
+            for key in ("src", "dst"):
+                if event[key] is not None and not isinstance(event[key], int):
+                    raise RecordError(f"{where}: rpc '{key}' is {event[key]!r}, not a peer")
+        elif kind in ("harness", "log"):
+            peer = event.get("peer")
+            if peer is not None and not isinstance(peer, int):
+                raise RecordError(f"{where}: {kind} 'peer' is {peer!r}, not a peer number")
+
+
+def _us(seconds: float) -> int:
+    return int(round(seconds * 1_000_000))
+
+
+def _short_method(method: str) -> str:
+    return method.rsplit(".", 1)[-1]
+
+
+def _term(fields: Any) -> Optional[int]:
+    if isinstance(fields, dict):
+        term = fields.get("Term")
+        if isinstance(term, int) and not isinstance(term, bool):
+            return term
+    return None
+
+
+def compact(value: Any, depth: int = 0) -> Any:
+    """value as plain JSON, long strings and lists cut (saying how much), objects as fields."""
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            return value[:MAX_TEXT] + f"... ({len(value)} characters)"
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return f"<{len(value)} bytes>"
+    if depth > 6:
+        return "..."
+    if isinstance(value, dict):
+        return {str(k): compact(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [compact(v, depth + 1) for v in value[:MAX_ITEMS]]
+        if len(value) > MAX_ITEMS:
+            items.append(f"... {len(value) - MAX_ITEMS} more ({len(value)} in all)")
+        return items
+    # A live record may hold the objects themselves (a LogEntry in Entries): their fields.
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        return compact(fields, depth + 1)
+    # The same record must give the same page: a set's order and an object's address
+    # change from one process to the next.
+    if isinstance(value, (set, frozenset)):
+        return compact(sorted(value, key=repr), depth + 1)
+    return compact(_ADDRESS.sub("", repr(value)), depth + 1)
+
+
+class Packer:
+    """Dicts as [schema, value, ...]: the keys of a kind of dict are written once.
+
+    An RPC's args always have the same fields (its class's), so a 20,000-RPC
+    page would otherwise repeat "PrevLogIndex" 20,000 times. Anything that is
+    not a dict is written as {"v": value}.
+    """
+
+    def __init__(self) -> None:
+        self.schemas: List[List[str]] = []
+        self._index: Dict[Tuple[str, ...], int] = {}
+
+    def pack(self, value: Any) -> Any:
+        value = compact(value)
+        if not isinstance(value, dict):
+            return {"v": value}
+        keys = tuple(value)
+        if keys not in self._index:
+            self._index[keys] = len(self.schemas)
+            self.schemas.append(list(keys))
+        return [self._index[keys], *value.values()]
+
+
+def _peer_count(events: Sequence[Dict[str, Any]]) -> int:
+    declared = 0
+    for event in events:
+        if event["kind"] == "meta" and isinstance(event.get("peers"), int):
+            declared = max(declared, event["peers"])
+    seen = -1
+    for event in events:
+        for key in ("src", "dst", "peer"):
+            value = event.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                seen = max(seen, value)
+    return max(declared, seen + 1)
+
+
+def _observations(events: Sequence[Dict[str, Any]]) -> List[Tuple[float, int, int, str, int]]:
+    """(time, seq, peer, what, term) for every hint of a peer's role or term."""
+    seen: List[Tuple[float, int, int, str, int]] = []
+    started = set()     # a crash before a peer's first start is start1's setup
+    for event in events:
+        seq = event["seq"]
+        kind = event["kind"]
+        if kind == "harness" and isinstance(event.get("peer"), int):
+            if event.get("action") == "crash" and event["peer"] in started:
+                seen.append((event["t"], seq, event["peer"], "down", -1))
+            elif event.get("action") == "start":
+                started.add(event["peer"])
+                seen.append((event["t"], seq, event["peer"], "restart", -1))
+            continue
+        if kind != "rpc":
+            continue
+        method = _short_method(str(event["method"]))
+        src, dst = event["src"], event["dst"]
+        asked = _term(event.get("args"))
+        answered = _term(event.get("reply"))
+        if src is not None and asked is not None:
+            if method in LEADER_METHODS:
+                seen.append((event["sent"], seq, src, "leader", asked))
+            elif method == "RequestVote":
+                seen.append((event["sent"], seq, src, "candidate", asked))
+            if event["outcome"] == "ok" and answered is not None and answered > asked:
+                seen.append((event["done"], seq, src, "follower", answered))
+        if dst is not None and answered is not None and event.get("handled") is not None:
+            follows = method in LEADER_METHODS and asked == answered
+            seen.append((event["handled"], seq, dst, "follows" if follows else "term", answered))
+    seen.sort(key=lambda o: (o[0], o[1]))
+    return seen
+
+
+def roles(events: Sequence[Dict[str, Any]], peers: int, t_end: float) -> List[List[Any]]:
+    """Each peer's (role, term) over time, as bands [peer, t0, t1, role, term]."""
+    state = [("follower", 0)] * peers
+    since = [0.0] * peers
+    followed = [-1] * peers     # the last term in which the peer answered that term's leader
+    bands: List[List[Any]] = []
+
+    def change(peer: int, t: float, role: str, term: int) -> None:
+        if (role, term) == state[peer]:
+            return
+        if t > since[peer]:
+            bands.append([peer, since[peer], t, *state[peer]])
+        state[peer] = (role, term)
+        since[peer] = max(t, since[peer])
+
+    for t, _, peer, what, term in _observations(events):
+        if peer < 0 or peer >= peers:
+            continue
+        role, known = state[peer]
+        if what == "down":
+            change(peer, t, "down", known)
+        elif what == "restart":
+            change(peer, t, "follower", known)
+        elif role == "down" or term < known:
+            continue            # a crashed peer's late traffic, or a stale reply
+        elif what == "leader":
+            change(peer, t, "leader", term)
+        elif what == "candidate":
+            # Same term: it may have answered another candidate between its increment
+            # and its first RequestVote; not if it already answered this term's leader.
+            if term > known or (role != "leader" and followed[peer] != term):
+                change(peer, t, "candidate", term)
+        else:
+            if what == "follows":
+                followed[peer] = term
+            if term > known or (what == "follows" and role == "candidate"):
+                change(peer, t, "follower", term)
+    for peer in range(peers):
+        end = max(t_end, since[peer])
+        bands.append([peer, since[peer], end, *state[peer]])
+    bands.sort(key=lambda b: (b[0], b[1], b[2]))
+    return bands
+
+
+def _spans(events: Sequence[Dict[str, Any]], begin: str, end: str, t_end: float,
+           after_first_end: bool = False) -> List[List[Any]]:
+    """[peer, t0, t1] for each begin..end pair of harness actions (open ones end at t_end).
+
+    after_first_end: a begin counts only once the peer has had its first end. The
+    harness's start1 cuts a new peer off before it first connects it, as Go's does:
+    that is setup, not a partition.
+    """
+    open_at: Dict[Any, float] = {}
+    ended: set = set()
+    spans: List[List[Any]] = []
+    for event in events:
+        if event["kind"] != "harness":
+            continue
+        key = event.get("peer")
+        action = event.get("action")
+        if action == begin and key not in open_at and (key in ended or not after_first_end):
+            open_at[key] = event["t"]
+        elif action == end:
+            ended.add(key)
+            if key in open_at:
+                spans.append([key, open_at.pop(key), event["t"]])
+    for key, t0 in open_at.items():
+        spans.append([key, t0, t_end])
+    spans.sort(key=lambda s: (s[1], -1 if s[0] is None else s[0]))
+    return spans
+
+
+def _switch_spans(events: Sequence[Dict[str, Any]], action: str, t_end: float) -> List[List[Any]]:
+    """[t0, t1] while a harness switch (unreliable, longreordering) was on."""
+    spans: List[List[Any]] = []
+    on_at: Optional[float] = None
+    for event in events:
+        if event["kind"] == "harness" and event.get("action") == action:
+            if event.get("on") and on_at is None:
+                on_at = event["t"]
+            elif not event.get("on") and on_at is not None:
+                spans.append([on_at, event["t"]])
+                on_at = None
+    if on_at is not None:
+        spans.append([on_at, t_end])
+    return spans
+
+
+def _mark_of(event: Dict[str, Any]) -> Tuple[Optional[int], str, str]:
+    """(lane peer or None for the tester's lane, type, label) of a harness/violation event."""
+    if event["kind"] == "violation":
+        return None, "violation", f"violation: {event.get('rule', '?')}"
+    action = event.get("action")
+    peer = event.get("peer") if isinstance(event.get("peer"), int) else None
+    if action == "apply":
+        if event.get("snapshot_index") is not None:
+            return peer, "apply", f"snapshot {event['snapshot_index']}"
+        return peer, "apply", f"apply {event.get('index')}"
+    if action == "Start":
+        if not event.get("is_leader"):
+            return peer, "start-refused", "Start refused"
+        return peer, "start", f"Start {event.get('index')}"
+    if action == "check":
+        ok = event.get("ok")
+        return None, "check-ok" if ok else "check-fail", str(event.get("name", "check"))
+    if action in ("begin", "end", "cleanup"):
+        return None, "test", str(event.get("description") or action)
+    if action in ("crash", "start", "connect", "disconnect"):
+        label = {"start": "restart"}.get(action, action)
+        return peer, "network", label
+    if action in ("unreliable", "longreordering"):
+        return None, "network", f"{action} {'on' if event.get('on') else 'off'}"
+    return peer, "other", str(action)
+
+
+def _fields(event: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: v for k, v in event.items() if k != "t"}
+
+
+def page_data(events: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """Everything the page draws, as plain JSON (times in microseconds)."""
+    check_events(events)
+    events = sorted(events, key=lambda e: e["seq"])
+    meta = next((e for e in events if e["kind"] == "meta"), {})
+    peers = _peer_count(events)
+    t_end = max([e["t"] for e in events] + [e["done"] for e in events if e["kind"] == "rpc"])
+
+    packer = Packer()
+    calls = sorted((e for e in events if e["kind"] == "rpc"), key=lambda e: (e["sent"], e["seq"]))
+    methods = sorted({str(e["method"]) for e in calls})
+    rpc: Dict[str, List[Any]] = {k: [] for k in (
+        "seq", "id", "src", "dst", "m", "hb", "sent", "handled", "done", "o", "r", "term",
+        "bytes", "args", "reply")}
+    for e in calls:
+        args = e.get("args")
+        rpc["seq"].append(e["seq"])
+        rpc["id"].append(e["id"])
+        rpc["src"].append(-1 if e["src"] is None else e["src"])
+        rpc["dst"].append(-1 if e["dst"] is None else e["dst"])
+        rpc["m"].append(methods.index(str(e["method"])))
+        # A heartbeat is an AppendEntries that carries no entries.
+        entries = args.get("Entries") if isinstance(args, dict) else None
+        rpc["hb"].append(1 if isinstance(entries, list) and not entries else 0)
+        sent = _us(e["sent"])
+        rpc["sent"].append(sent)
+        handled = e.get("handled")
+        rpc["handled"].append(-1 if handled is None else _us(handled) - sent)
+        rpc["done"].append(_us(e["done"]) - sent)
+        outcome = e["outcome"]
+        rpc["o"].append(OUTCOMES.index(outcome) if outcome in OUTCOMES else len(OUTCOMES))
+        rpc["r"].append(1 if e.get("reordered") else 0)
+        term = _term(args)
+        rpc["term"].append(-1 if term is None else term)
+        rpc["bytes"].append(e.get("bytes") if isinstance(e.get("bytes"), int) else 0)
+        rpc["args"].append(packer.pack(args))
+        rpc["reply"].append(packer.pack(e.get("reply")))
+
+    bands = roles(events, peers, t_end)
+    leaders = [[b[1], b[0], b[4]] for b in bands if b[3] == "leader"]
+    leaders.sort()
+
+    marks: List[List[Any]] = []
+    details: List[Dict[str, Any]] = []
+    commit_seen: Dict[int, int] = {}
+    for e in events:
+        if e["kind"] in ("harness", "violation"):
+            lane, kind, label = _mark_of(e)
+            marks.append([_us(e["t"]), -1 if lane is None else lane, kind, label, len(details)])
+            details.append(packer.pack(_fields(e)))
+            if e["kind"] == "violation":
+                for peer in e.get("peers") or []:
+                    if isinstance(peer, int) and 0 <= peer < peers:
+                        marks.append([_us(e["t"]), peer, "violation", label, len(details) - 1])
+        elif e["kind"] == "rpc" and e["src"] is not None and isinstance(e.get("args"), dict):
+            # A leader's commit index is visible in what it sends: mark where it grew.
+            commit = e["args"].get("LeaderCommit")
+            if isinstance(commit, int) and commit > commit_seen.get(e["src"], 0):
+                commit_seen[e["src"]] = commit
+                marks.append([_us(e["sent"]), e["src"], "commit", f"commit {commit}",
+                              len(details)])
+                details.append(packer.pack({"kind": "commit", "peer": e["src"],
+                                            "LeaderCommit": commit,
+                                            "seen in": f"rpc {e['id']} (seq {e['seq']})"}))
+    marks.sort(key=lambda m: (m[0], m[1], m[4]))
+
+    lines = [e for e in events if e["kind"] == "log"]
+    cut_lines = max(0, len(lines) - MAX_LOG_LINES)
+    lines = lines[:MAX_LOG_LINES]
+    logs = {
+        "t": [_us(e["t"]) for e in lines],
+        "p": [e["peer"] if isinstance(e.get("peer"), int) else -1 for e in lines],
+        "x": [compact_text(str(e.get("text", ""))) for e in lines],
+    }
+
+    def span_us(spans: List[List[Any]]) -> List[List[Any]]:
+        return [[s[0], _us(s[1]), _us(s[2])] for s in spans]
+
+    lost = sum(1 for o in rpc["o"] if o != 0)
+    return {
+        "format": 1,
+        "test": str(meta.get("test", "")),
+        "peers": peers,
+        "t_end": _us(t_end),
+        "methods": methods,
+        "outcomes": list(OUTCOMES) + ["other"],
+        "rpc": rpc,
+        "rpc_count": len(calls),
+        "lost_count": lost,
+        "bands": [[b[0], _us(b[1]), _us(b[2]), ROLES.index(b[3]), b[4]] for b in bands],
+        "leaders": [[_us(t), peer, term] for t, peer, term in leaders],
+        "cut": span_us(_spans(events, "disconnect", "connect", t_end, after_first_end=True)),
+        "crashed": span_us(_spans(events, "crash", "start", t_end, after_first_end=True)),
+        "unreliable": [[_us(a), _us(b)] for a, b in _switch_spans(events, "unreliable", t_end)],
+        "reordering": [[_us(a), _us(b)] for a, b in
+                       _switch_spans(events, "longreordering", t_end)],
+        "marks": marks,
+        "details": details,
+        "schemas": packer.schemas,
+        "logs": logs,
+        "logs_cut": cut_lines,
+        "violations": sum(1 for e in events if e["kind"] == "violation"),
+        "failed_checks": sum(1 for e in events if e["kind"] == "harness"
+                             and e.get("action") == "check" and not e.get("ok")),
+    }
+
+
+def compact_text(text: str) -> str:
+    if len(text) > MAX_LOG_TEXT:
+        return text[:MAX_LOG_TEXT] + f"... ({len(text)} characters)"
+    return text

@@ -1,0 +1,133 @@
+"""pytest --timeline DIR: a timeline page (labtools.timeline) for each failing test.
+
+    pytest -k 2A --timeline out/                     a page per failing test, in out/
+    pytest -k TestReElection2A --timeline out/ --timeline-all     every test's page
+    RAFT_TIMELINE=out/ pytest -k 2A                  the same (RAFT_TIMELINE_ALL=1: every test)
+
+A page is named after its test (out/TestReElection2A.html; a test that made
+several Configs gets TestX.html, TestX-2.html, ...). The pages are drawn from
+the run's record, raft.pytest_plugin.records_of(item): one Record per Config
+the test made. A test without a record gets no page, and the summary at the
+end says why (the record is off, or not in this build).
+
+Loaded through raft.pytest_plugin's `pytest_plugins` list.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+
+ENV_DIR = "RAFT_TIMELINE"
+ENV_ALL = "RAFT_TIMELINE_ALL"
+
+
+def _truthy(value: Optional[str]) -> bool:
+    return (value or "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("raft timeline", "a run as a picture (labtools.timeline)")
+    group.addoption("--timeline", metavar="DIR", default=None,
+                    help=f"write a timeline page of each failing test into DIR (as {ENV_DIR}=DIR)")
+    group.addoption("--timeline-all", action="store_true",
+                    help=f"with --timeline: a page for every test, passed or failed "
+                         f"(as {ENV_ALL}=1)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    folder = config.getoption("timeline") or os.environ.get(ENV_DIR) or None
+    every = config.getoption("timeline_all") or _truthy(os.environ.get(ENV_ALL))
+    if every and not folder:
+        raise pytest.UsageError(f"--timeline-all needs --timeline DIR (or {ENV_DIR}=DIR)")
+    if folder:
+        config.pluginmanager.register(TimelineWriter(Path(folder).resolve(), every),
+                                      "raft-timeline-writer")
+
+
+def records_of(item: pytest.Item) -> Tuple[List[Any], str]:
+    """The test's records, or [] and why there are none."""
+    try:
+        from raft.pytest_plugin import records_of as find
+    except ImportError:
+        return [], "raft.pytest_plugin has no records_of: the run's record is not in this build"
+    try:
+        found = [r for r in find(item) if r is not None]
+    except Exception as err:    # reported in the summary; the test's own outcome stands
+        return [], f"records_of raised {err!r}"
+
+    if not found:
+        return [], "the test made no Config with a record (is recording off?)"
+    return found, ""
+
+
+def _failure(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = getattr(crash, "message", None)
+    if message:
+        return str(message)
+    lines = str(report.longrepr).strip().splitlines()
+    return lines[-1] if lines else f"failed in {report.when}"
+
+
+class TimelineWriter:
+    """Collects each test's records after its call and draws them after its teardown."""
+
+    def __init__(self, folder: Path, every: bool) -> None:
+        self.folder = folder
+        self.every = every
+        self.written: List[Path] = []
+        self.missing: Dict[str, List[str]] = {}     # why -> the tests without a record
+        self._tests: Dict[str, Dict[str, Any]] = {}
+        self._names: Dict[str, int] = {}
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        outcome = yield
+        report: pytest.TestReport = outcome.get_result()
+        test = self._tests.setdefault(item.nodeid, {"failed": None, "records": None})
+        if report.failed and test["failed"] is None:
+            test["failed"] = _failure(report)
+        if report.when == "call":
+            test["records"] = records_of(item)
+        if report.when == "teardown":
+            del self._tests[item.nodeid]
+            if test["failed"] is not None or self.every:
+                found = test["records"] if test["records"] is not None else records_of(item)
+                self._draw(item, found, test["failed"])
+
+    def _page_name(self, item: pytest.Item) -> str:
+        name = re.sub(r"[^\w.\[\]-]+", "_", item.name)
+        uses = self._names.get(name, 0)
+        self._names[name] = uses + 1
+        return name if not uses else f"{name}-{uses + 1}"
+
+    def _draw(self, item: pytest.Item, found: Tuple[List[Any], str],
+              failure: Optional[str]) -> None:
+        from labtools.timeline import write_page
+
+        records, why = found
+        if not records:
+            self.missing.setdefault(why, []).append(item.nodeid)
+            return
+        name = self._page_name(item)
+        verdict = "failed" if failure is not None else "passed"
+        for number, record in enumerate(records, 1):
+            stem = name if number == 1 else f"{name}-{number}"
+            self.written.append(write_page(
+                record, self.folder / f"{stem}.html", title=item.nodeid,
+                verdict=verdict, note=failure))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.written and not self.missing:
+            return
+        terminalreporter.section("timeline pages")
+        for path in self.written:
+            terminalreporter.write_line(f"timeline: {path}")
+        for why, tests in self.missing.items():
+            named = ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
+            terminalreporter.write_line(f"timeline: no page for {named}: {why}")
