@@ -125,7 +125,8 @@ def compact(value: Any, depth: int = 0) -> Any:
         if len(value) > MAX_ITEMS:
             items.append(f"... {len(value) - MAX_ITEMS} more ({len(value)} in all)")
         return items
-    # A live record may hold the objects themselves (a LogEntry in Entries): their fields.
+    # A live record may hold the objects themselves (entries carried by AppendEntries):
+    # their fields.
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
         return compact(fields, depth + 1)
