@@ -30,6 +30,7 @@ ONE_TEST = ("--test", "TestInitialElection2A")
 HARNESS_CHANGED = "the submission changed the test harness"
 
 ISOLATION = Isolation.for_this_process()
+ISOLATION.release()  # the graders these tests start need a user of their own
 isolated = pytest.mark.skipif(ISOLATION.user is None,
                               reason=f"needs the grader's isolation: {ISOLATION.problem}")
 
@@ -189,6 +190,20 @@ def test_a_changed_harness_fails_the_test_and_says_what(tmp_path: Path, changed:
     assert reason.startswith(f"{HARNESS_CHANGED}: ")
     assert changed.replace(" (its code)", "") in reason
     assert HARNESS_CHANGED in table
+
+
+def test_skipping_the_test_body_passes_pytest_but_not_the_harness(tmp_path: Path) -> None:
+    # pytest's own machinery is not watched, but the harness must still
+    # print its Passed line (cfg.end()) for the test to pass.
+    skip = """\
+        import _pytest.python
+        _pytest.python.Function.runtest = lambda self: None
+        """
+    cheat = hostile(tmp_path, "skip", at_import=skip)
+    results, _ = grade(cheat, tmp_path / "results.json", *ONE_TEST)
+    assert results["score"] == 0
+    assert reasons(results) == [
+        "pytest passed the test, but the harness never printed its Passed line"]
 
 
 def test_wrapping_t_fatalf_to_do_nothing_is_a_harness_change(tmp_path: Path) -> None:

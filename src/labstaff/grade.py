@@ -156,7 +156,7 @@ def run_test(sandbox: Sandbox, name: str, test_timeout: float) -> Outcome:
         sandbox.restore()
         reason = f"{HARNESS_CHANGED}: {', '.join(tampered)} (files in the grader's sandbox)"
     elif verdict is not None and verdict.word == "harness-changed":
-        reason = f"{HARNESS_CHANGED}: {verdict.detail.replace(',', ', ').replace('_', ' ')}"
+        reason = f"{HARNESS_CHANGED}: {verdict.detail.replace(',', ', ')}"
     elif verdict is not None and verdict.passed and run.status is not None:
         passed_lines = [line.strip() for line in output.splitlines() if "... Passed --" in line]
         return Outcome(name, True, run.seconds, "", "\n".join(passed_lines) or "passed")
@@ -167,7 +167,7 @@ def run_test(sandbox: Sandbox, name: str, test_timeout: float) -> Outcome:
     elif verdict is None:
         reason = f"the test process {run.ending()} before the test finished"
     else:
-        reason = _reason(output)
+        reason = verdict.detail or _reason(output)
     return Outcome(name, False, run.seconds, reason, f"{reason}\n\n{_tail(output)}")
 
 
@@ -253,9 +253,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="seconds the whole grading may take (default 600)")
     parser.add_argument("--out", type=Path, default=Path("results.json"),
                         help="where to write Gradescope's results.json (default ./results.json)")
-    parser.add_argument("--sandbox-user", default=sandboxing.DEFAULT_USER,
-                        help="as root, the user the tests run as (default "
-                             f"{sandboxing.DEFAULT_USER}, created if missing)")
+    parser.add_argument("--sandbox-user",
+                        help="as root, the user the tests run as (default: "
+                             f"{sandboxing.DEFAULT_USER} or the next free one of a pool, "
+                             "created if missing)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error(f"--runs must be at least 1, got {args.runs}")

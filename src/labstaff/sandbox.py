@@ -22,7 +22,8 @@ they are; the test process reads and removes that before the submission's
 code runs. Exit status is never a verdict.
 
 As root (as Gradescope runs), the processes run as an unprivileged user
-(`raft-sandbox`, created when missing; --sandbox-user picks another): the
+(`raft-sandbox`, or the next free one of a pool when other gradings run,
+created when missing; --sandbox-user picks another): the
 harness, the tests and the sandbox folder belong to root and are read-only
 to it, the working folder is its own, and after each run every process of
 that user is killed, so nothing it started outlives its test. Without root
@@ -33,6 +34,7 @@ fingerprinted before each test and restored after one that changed them.
 from __future__ import annotations
 
 import compileall
+import fcntl
 import hashlib
 import os
 import pwd
@@ -44,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
 
@@ -52,6 +54,9 @@ from typing import Dict, Iterable, List, Optional, Sequence
 # raft: a student's raft.py in the current folder would shadow it).
 CHANNEL_ENV = "RAFT_GRADER_CHANNEL"
 DEFAULT_USER = "raft-sandbox"
+POOL_SIZE = 8  # raft-sandbox, raft-sandbox-1, ... for gradings side by side
+# Root's own: which sandbox users are in use (a lock file each).
+LOCK_DIR = Path("/run/raft-grade")
 # How long a process may take to exit once it has sent its verdict
 # (threads left running would keep it alive).
 EXIT_AFTER_VERDICT_S = 5.0
@@ -76,20 +81,40 @@ class SandboxUser:
 
 @dataclass
 class Isolation:
-    """Whether the submission runs as another user, and which."""
+    """Whether the submission runs as another user, and which.
+
+    A user serves one grading at a time (the grader kills all its processes
+    after each test): it is held with a lock in LOCK_DIR until release() or
+    the grader's exit. The default users are a pool, so gradings can run
+    side by side; a user named with --sandbox-user is waited for.
+    """
 
     user: Optional[SandboxUser]
     problem: str = ""  # why it does not, when it should
+    lock: Optional[int] = field(default=None, repr=False)
 
     @classmethod
-    def for_this_process(cls, name: str = DEFAULT_USER) -> "Isolation":
+    def for_this_process(cls, name: Optional[str] = None) -> "Isolation":
         if os.geteuid() != 0:
             return cls(None, "the grader is not running as root")
-        user = _sandbox_user(name)
+        if name is None:
+            user, lock = _free_pool_user()
+        else:
+            user = _sandbox_user(name, create=False)
+            lock = _lock_user(user.name, wait=True)
         problem = _cannot_run_tests(user)
         if problem:
+            os.close(lock)
             return cls(None, problem)
-        return cls(user)
+        # Anything left over from a grading that died with this user.
+        kill_all_processes_of(user.uid)
+        return cls(user, lock=lock)
+
+    def release(self) -> None:
+        """Let another grading use this user."""
+        if self.lock is not None:
+            os.close(self.lock)
+            self.lock = None
 
     def describe(self) -> str:
         if self.user is None:
@@ -115,11 +140,36 @@ def _cannot_run_tests(user: SandboxUser) -> str:
     return ""
 
 
-def _sandbox_user(name: str) -> SandboxUser:
+def _free_pool_user() -> "tuple[SandboxUser, int]":
+    """The first user of the pool no other grading holds (created if missing)."""
+    names = [DEFAULT_USER] + [f"{DEFAULT_USER}-{i}" for i in range(1, POOL_SIZE)]
+    for name in names:
+        lock = _lock_user(name, wait=False)
+        if lock is not None:
+            return _sandbox_user(name, create=True), lock
+    print(f"raft-grade: {POOL_SIZE} gradings are running; waiting for {names[0]}", flush=True)
+    lock = _lock_user(names[0], wait=True)
+    return _sandbox_user(names[0], create=True), lock
+
+
+def _lock_user(name: str, wait: bool) -> Optional[int]:
+    """Hold `name` for this grading; None if another holds it and wait is False."""
+    LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(LOCK_DIR, 0o700)
+    fd = os.open(LOCK_DIR / f"{name}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _sandbox_user(name: str, create: bool) -> SandboxUser:
     try:
         entry = pwd.getpwnam(name)
     except KeyError:
-        if name != DEFAULT_USER:
+        if not create:
             raise SystemExit(f"raft-grade: no such user {name!r} for --sandbox-user") from None
         _create_user(name)
         entry = pwd.getpwnam(name)

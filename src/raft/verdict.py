@@ -5,7 +5,7 @@ starts pytest with RAFT_GRADER_CHANNEL="R:W", two inherited pipe ends:
     R   holds this run's secret (the grader wrote it and closed its end)
     W   takes the verdict, one line after each test's teardown:
             SECRET TESTNAME passed
-            SECRET TESTNAME failed
+            SECRET TESTNAME failed [WHY, when pytest's report cannot say]
             SECRET TESTNAME harness-changed Config.checkOneLeader,T.Fatalf
 
 At start-up (pytest_configure, before any of the submission's code runs) it
@@ -50,6 +50,7 @@ from raft.integrity import Snapshot
 CHANNEL_ENV = "RAFT_GRADER_CHANNEL"
 HARNESS_CHANGED = "the submission changed the test harness"
 PASSED_MARK = "... Passed --"
+NO_PASSED_LINE = "pytest passed the test, but the harness never printed its Passed line"
 # Names the harness itself rebinds as it runs (labgob counts decode warnings).
 REBOUND_AS_IT_RUNS = {"labgob": ("_error_count",)}
 # The modules that must hold every function of the harness they define.
@@ -111,12 +112,13 @@ class _Guard:
             if report.outcome == "passed":
                 report.outcome = "failed"
                 report.longrepr = f"{HARNESS_CHANGED}: {', '.join(changed)}"
-            self._report(item.name, "harness-changed " + ",".join(
-                label.replace(" ", "_") for label in changed))
-        elif phases == ["passed"] * 3 and self._harness_passed(item.nodeid):
+            self._report(item.name, "harness-changed " + ",".join(changed))
+        elif phases != ["passed"] * 3:
+            self._report(item.name, "failed")
+        elif self._harness_passed(item.nodeid):
             self._report(item.name, "passed")
         else:
-            self._report(item.name, "failed")
+            self._report(item.name, f"failed {NO_PASSED_LINE}")
 
     def _harness_passed(self, nodeid: str) -> bool:
         """The test's own T logged the Passed line and never failed."""
