@@ -322,6 +322,19 @@ def test_a_fake_results_json_is_never_the_grade(tmp_path: Path, results_dir: Pat
 
 
 @isolated
+def test_a_results_folder_the_sandbox_user_could_write_is_warned_about(
+        tmp_path: Path, results_dir: Path) -> None:
+    broken = tmp_path / "raft.py"
+    broken.write_text("def Make(:\n")
+    results_dir.chmod(0o777)
+    _, table = grade(broken, results_dir / "results.json", *ONE_TEST)
+    assert f"warning: {results_dir} is writable by raft-sandbox" in table
+    results_dir.chmod(0o755)
+    _, table = grade(broken, results_dir / "results.json", *ONE_TEST)
+    assert "warning" not in table
+
+
+@isolated
 def test_killing_the_grader_as_the_sandbox_user_fails_and_the_grader_goes_on(
         tmp_path: Path, results_dir: Path) -> None:
     kill = """\

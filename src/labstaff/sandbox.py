@@ -67,7 +67,9 @@ POLL_S = 0.2
 # Runs pytest (or the import check) with the sandbox's packages first on
 # sys.path, so that the submission's raft.py is the one imported. `-I` keeps
 # the working folder, PYTHON* variables and the user's site-packages out;
-# `-B` writes no bytecode (the sandbox is compiled when it is built).
+# `-B` writes no bytecode (the sandbox is compiled when it is built); `-u`
+# keeps the output of a process that has to be killed (one that hangs at
+# exit on its threads never flushes its buffers).
 RUNNER = ("import sys; sys.path.insert(0, {src!r}); import pytest; "
           "sys.exit(pytest.main(sys.argv[1:]))")
 
@@ -355,7 +357,7 @@ class Sandbox:
         with tempfile.TemporaryFile() as output:
             try:
                 process = subprocess.Popen(
-                    [sys.executable, "-I", "-B", *argv], cwd=self.work, env=env,
+                    [sys.executable, "-I", "-B", "-u", *argv], cwd=self.work, env=env,
                     stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     start_new_session=True, pass_fds=(secret_r, verdict_w), umask=0o077,
                     **as_user,
