@@ -283,7 +283,7 @@ class Sandbox:
         self.ini.write_text(self._pytest_ini)
         # Compiled here, so the test processes never need to write beside
         # the sources (compiling runs none of the submission's code).
-        compileall.compile_dir(str(self.src), quiet=1)
+        compileall.compile_dir(str(self.src), quiet=2)
         if self.isolation.user is not None:
             os.chmod(self.root, 0o755)
             self._make_read_only(self.harness)
