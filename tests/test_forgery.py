@@ -70,6 +70,15 @@ def grade(path: Path, out: Path, *args: str) -> "tuple[dict, str]":
     return results, result.stdout
 
 
+def running(pid: int) -> bool:
+    """Whether a process exists and is not a zombie (which runs nothing)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def reasons(results: dict) -> List[str]:
     return [test["output"].splitlines()[0] for test in results["tests"]]
 
@@ -360,22 +369,26 @@ def test_processes_a_test_leaves_behind_are_ended(tmp_path: Path) -> None:
     # A daemon that leaves the test's session would outlive it and could
     # wait to overwrite results.json: the grader ends every process of the
     # sandbox's user after each test.
-    marker = tmp_path / "daemon-ran"
-    tmp_path.chmod(0o755)
+    drop = Path(tempfile.mkdtemp(prefix="forgery-drop-"))
+    drop.chmod(0o777)
+    pid_file = drop / "daemon.pid"
     daemon = f"""\
-        import os, subprocess, sys
-        if me == 0:
+        import subprocess, sys
+        if me == 0 and not getattr(sys, "_daemon_started", False):
+            sys._daemon_started = True
             subprocess.Popen([sys.executable, "-c",
-                              "import os, time; time.sleep(4); "
-                              "os.makedirs({str(marker)!r})"],
+                              "import os, time; "
+                              "open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
+                              "time.sleep(60)"],
                              start_new_session=True)
         """
     cheat = hostile(tmp_path, "daemon", daemon, base="solution")
-    results, _ = grade(cheat, tmp_path / "results.json", *ONE_TEST)
-    import time
-    time.sleep(5)
-    assert not marker.exists()
-    assert results["tests"][0]["status"] in ("passed", "failed")
+    try:
+        grade(cheat, tmp_path / "results.json", *ONE_TEST)
+        pid = int(pid_file.read_text())  # it did start
+        assert not running(pid), "the daemon outlived its test"
+    finally:
+        shutil.rmtree(drop, ignore_errors=True)
 
 
 # --- the solution, plain pytest, the verdict's parser ---------------------------------

@@ -416,9 +416,13 @@ def _drain(fd: int, into: bytearray) -> None:
 
 
 def kill_all_processes_of(uid: int, rounds: int = 50) -> None:
-    """SIGKILL every process whose real or effective uid is `uid`, until none is left."""
+    """SIGKILL every process whose real or effective uid is `uid`, until none is left.
+
+    Zombies are left alone: they run nothing, and only their parent (or
+    init) can remove them.
+    """
     for _ in range(rounds):
-        pids = [pid for pid in _pids() if uid in _uids(pid)]
+        pids = [pid for pid in _pids() if uid in _live_uids(pid)]
         if not pids:
             return
         for pid in pids:
@@ -435,10 +439,13 @@ def _pids() -> Iterable[int]:
             yield int(entry)
 
 
-def _uids(pid: int) -> List[int]:
+def _live_uids(pid: int) -> List[int]:
+    """The real and effective uid of a process that is not a zombie (else [])."""
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
+                if line.startswith("State:") and line.split()[1] == "Z":
+                    return []
                 if line.startswith("Uid:"):
                     return [int(field) for field in line.split()[1:3]]
     except OSError:
