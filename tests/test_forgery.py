@@ -400,6 +400,25 @@ def test_the_solution_still_earns_every_point(tmp_path: Path, results_dir: Path)
     assert ("isolation on" if ISOLATION.user else "isolation off") in table
 
 
+@isolated
+def test_without_root_the_grader_says_isolation_is_off(results_dir: Path) -> None:
+    results_dir.chmod(0o777)
+    broken = results_dir / "raft.py"
+    broken.write_text("def Make(:\n")
+    broken.chmod(0o644)
+    out = results_dir / "results.json"
+    result = subprocess.run(
+        ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+         sys.executable, "-m", "labstaff.grade", str(broken), "--out", str(out), *ONE_TEST],
+        capture_output=True, text=True, cwd=results_dir, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith(
+        "isolation off: the grader is not running as root; the submission runs as the "
+        "grader's user")
+    assert json.loads(out.read_text())["score"] == 0
+
+
 def test_plain_pytest_has_no_grader_guard(request: pytest.FixtureRequest) -> None:
     assert "RAFT_GRADER_CHANNEL" not in os.environ
     assert request.config.pluginmanager.get_plugin("raft-grader-guard") is None
