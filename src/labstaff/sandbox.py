@@ -250,11 +250,16 @@ def parse_verdict(data: bytes, secret: bytes, name: str) -> Optional[Verdict]:
 
 
 def _fingerprint(root: Path) -> Dict[str, str]:
+    """A digest of every file under root; links and other kinds by what they are."""
     prints = {}
     for path in sorted(root.rglob("*")):
-        if path.is_symlink() or not path.is_dir():
-            data = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
-            prints[str(path.relative_to(root))] = hashlib.sha256(data).hexdigest()
+        mode = path.lstat().st_mode
+        if stat.S_ISREG(mode):
+            prints[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+        elif stat.S_ISLNK(mode):
+            prints[str(path.relative_to(root))] = "link to " + os.readlink(path)
+        elif not stat.S_ISDIR(mode):  # a pipe or device must never be read
+            prints[str(path.relative_to(root))] = f"special file {stat.S_IFMT(mode):o}"
     return prints
 
 
@@ -273,6 +278,7 @@ class Sandbox:
         self._packages = tuple(packages)
         self._submission = submission
         self._pytest_ini = pytest_ini
+        self._spoiled = 0
         self._build()
 
     def _build(self) -> None:
@@ -308,8 +314,13 @@ class Sandbox:
                       if now.get(name) != self._prints.get(name))
 
     def restore(self) -> None:
-        """Rebuild the harness folder as it was."""
-        shutil.rmtree(self.harness, ignore_errors=True)
+        """Rebuild the harness folder as it was.
+
+        The changed one is moved aside, not deleted: the submission may have
+        made parts of it impossible to delete; close() removes what it can.
+        """
+        self._spoiled += 1
+        self.harness.rename(self.root / f"spoiled-{self._spoiled}")
         self._build()
 
     def close(self) -> None:
