@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import List
 
 from labstaff import grade
-from labstaff.sandbox import Isolation
+from labstaff.isolation import Isolation
 
 SOLUTION = grade.PACKAGE_ROOT / "raft" / "raft.py"
 OLD_RUNNER = ("import sys; sys.path.insert(0, 'src'); import pytest; "

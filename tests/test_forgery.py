@@ -20,7 +20,8 @@ from typing import Iterator, List
 
 import pytest
 
-from labstaff.sandbox import Isolation, Verdict, parse_verdict
+from labstaff.isolation import Isolation
+from labstaff.sandbox import Verdict, parse_verdict
 from labstaff.starter import cut
 
 REPO = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ A broken submission never hangs or crashes the grader: a syntax or import
 error, an endless loop, threads that outlive Kill(), a test that overruns,
 each is a failed test with a one-line reason.
 
-Nor can it forge a grade (labstaff.sandbox runs it): a test passes only on
+Nor can it forge a grade (labstaff.sandbox and labstaff.isolation run it): a test passes only on
 the harness's own report, sent after its last check over a channel the
 submission is not told about, never on an exit status; a submission that
 changes the harness fails with "the submission changed the test harness";
@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from labstaff import sandbox as sandboxing
-from labstaff.sandbox import Isolation, Sandbox
+from labstaff import isolation as isolating
+from labstaff.isolation import Isolation
+from labstaff.sandbox import Sandbox, write_atomically
 
 # The lab's packages sit beside this one (in src/, or in site-packages when
 # installed); found by path, since importing `raft` from a folder holding a
@@ -255,7 +256,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="where to write Gradescope's results.json (default ./results.json)")
     parser.add_argument("--sandbox-user",
                         help="as root, the user the tests run as (default: "
-                             f"{sandboxing.DEFAULT_USER} or the next free one of a pool, "
+                             f"{isolating.DEFAULT_USER} or the next free one of a pool, "
                              "created if missing)")
     args = parser.parse_args(argv)
     if args.runs < 1:
@@ -273,12 +274,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     isolation = Isolation.for_this_process(args.sandbox_user)
     print(isolation.describe())
-    for warning in sandboxing.exposed_files(isolation, PACKAGE_ROOT, LAB_PACKAGES + ("labstaff",),
-                                            args.out):
+    for warning in isolating.exposed_files(isolation, PACKAGE_ROOT, LAB_PACKAGES + ("labstaff",),
+                                           args.out):
         print(f"warning: {warning}")
     grading = grade(args.submission, parts, args.runs, args.test_timeout,
                     args.total_timeout, args.test, isolation)
-    sandboxing.write_atomically(args.out, json.dumps(results_json(grading), indent=2) + "\n")
+    write_atomically(args.out, json.dumps(results_json(grading), indent=2) + "\n")
     print(table(grading))
     print(f"results written to {args.out}")
     return 0
