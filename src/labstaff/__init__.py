@@ -7,6 +7,8 @@
                     labstaff.testcut    the Go tests cut to the chosen parts
                     labstaff.handout    the student's README, from handout/README.md.in
                     labstaff.leaks      the check that nothing of the solution ships
+                    labstaff.sandbox    (the grader's) where a test runs; its verdict channel
+                    labstaff.isolation  (the grader's) the unprivileged user it runs as
 
 This package never ships to students: the starter export is "everything
 but labstaff".

@@ -16,6 +16,13 @@ all N runs pass. Writes Gradescope's results.json and prints a table.
 A broken submission never hangs or crashes the grader: a syntax or import
 error, an endless loop, threads that outlive Kill(), a test that overruns,
 each is a failed test with a one-line reason.
+
+Nor can it forge a grade (labstaff.sandbox and labstaff.isolation run it): a test passes only on
+the harness's own report, sent after its last check over a channel the
+submission is not told about, never on an exit status; a submission that
+changes the harness fails with "the submission changed the test harness";
+as root, the tests run as an unprivileged user that can write none of the
+harness, the tests, the results or the grader.
 """
 
 from __future__ import annotations
@@ -24,17 +31,16 @@ import argparse
 import json
 import os
 import re
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Sequence
 
+from labstaff import isolation as isolating
+from labstaff.isolation import Isolation
 from labstaff.parts import PartsError, read_record
+from labstaff.sandbox import Sandbox, write_atomically
 
 # The lab's packages sit beside this one (in src/, or in site-packages when
 # installed); found by path, since importing `raft` from a folder holding a
@@ -47,10 +53,6 @@ PARTS = ("2A", "2B", "2C", "2D")
 # How long a test process may take to exit after pytest's own timeout
 # (at most; never more than the test's own timeout).
 EXIT_GRACE_S = 15.0
-# How long it may take to exit once pytest has printed its summary.
-EXIT_AFTER_SUMMARY_S = 5.0
-# pytest -q's last line: "1 failed in 3.21s", "1 passed, 1 warning in 3.0s".
-SUMMARY = re.compile(r"^\d+ (passed|failed|error)\b.* in [\d.]+s", re.MULTILINE)
 LOG_TAIL_LINES = 40
 
 # The sandbox's pytest settings: the package's own (setup.cfg), restated so
@@ -64,13 +66,13 @@ filterwarnings =
     error::pytest.PytestUnhandledThreadExceptionWarning
 """
 
-# Runs pytest with the sandbox's packages first on sys.path, whatever is
+# The sandbox runs pytest with its packages first on sys.path, whatever is
 # installed, so that the submission's raft.py is the one imported.
 # Entry-point plugins are off (PYTEST_DISABLE_PLUGIN_AUTOLOAD): the lab's own
 # plugin and pytest-timeout are named, and nothing else installed joins in.
-RUNNER = "import sys; sys.path.insert(0, 'src'); import pytest; sys.exit(pytest.main(sys.argv[1:]))"
 PLUGINS = ["-p", "raft.pytest_plugin", "-p", "pytest_timeout"]
-IMPORT_CHECK = "import sys; sys.path.insert(0, 'src'); import raft.raft"
+IMPORT_CHECK = "import raft.raft"
+HARNESS_CHANGED = "the submission changed the test harness"
 
 
 @dataclass
@@ -109,48 +111,10 @@ def tests_of(parts: Sequence[str]) -> List[str]:
     return [name for name, part in names if part in parts]
 
 
-def make_sandbox(submission: Path) -> Path:
+def make_sandbox(submission: Path, isolation: Optional[Isolation] = None) -> Sandbox:
     """A folder with this package's code and tests, and the student's raft.py."""
-    sandbox = Path(tempfile.mkdtemp(prefix="raft-grade-"))
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for package in LAB_PACKAGES:
-        shutil.copytree(PACKAGE_ROOT / package, sandbox / "src" / package, ignore=ignore)
-    shutil.copyfile(submission, sandbox / "src" / "raft" / "raft.py")
-    (sandbox / "pytest.ini").write_text(PYTEST_INI)
-    return sandbox
-
-
-def _run(command: List[str], cwd: Path, timeout: float) -> "tuple[Optional[int], str]":
-    """Run command in its own process group; kill it all at the timeout.
-
-    Once pytest has printed its summary the process gets EXIT_AFTER_SUMMARY_S
-    to exit (threads left running would keep it alive). Returns the exit
-    code (None if it had to be killed) and the output.
-    """
-    with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(
-            command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-            env=dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"),
-        )
-        deadline = time.monotonic() + timeout
-        code: Optional[int] = None
-        while True:
-            try:
-                code = process.wait(timeout=0.2)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if deadline - time.monotonic() > EXIT_AFTER_SUMMARY_S:
-                output.seek(0)
-                if SUMMARY.search(output.read().decode(errors="replace")):
-                    deadline = time.monotonic() + EXIT_AFTER_SUMMARY_S
-            if time.monotonic() >= deadline:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-                break
-        output.seek(0)
-        return code, output.read().decode(errors="replace")
+    return Sandbox(submission, PACKAGE_ROOT, LAB_PACKAGES, PYTEST_INI,
+                   isolation or Isolation.for_this_process())
 
 
 def _reason(output: str) -> str:
@@ -170,43 +134,53 @@ def _tail(output: str) -> str:
     return "\n".join(output.splitlines()[-LOG_TAIL_LINES:])
 
 
-def import_problem(sandbox: Path) -> Optional[str]:
+def import_problem(sandbox: Sandbox) -> Optional[str]:
     """Why the submission cannot be imported, or None."""
-    code, output = _run([sys.executable, "-c", IMPORT_CHECK], sandbox, timeout=30)
-    if code == 0:
+    run = sandbox.run_python(IMPORT_CHECK, timeout=30)
+    if run.status == 0:
         return None
-    if code is None:
+    if run.status is None:
         return "importing raft.py did not finish within 30 s"
-    last = [line for line in output.splitlines() if line.strip()]
+    last = [line for line in run.output.splitlines() if line.strip()]
     return f"raft.py cannot be imported: {last[-1] if last else 'no output'}"
 
 
-def run_test(sandbox: Path, name: str, test_timeout: float) -> Outcome:
-    command = [
-        sys.executable, "-c", RUNNER, "-q", "-p", "no:cacheprovider", *PLUGINS,
-        "--timeout", str(test_timeout), f"src/raft/{RAFT_TESTS}::{name}",
-    ]
-    t0 = time.monotonic()
+def run_test(sandbox: Sandbox, name: str, test_timeout: float) -> Outcome:
+    """One test in a fresh process; passed only if the harness says so.
+
+    The harness's verdict comes over the sandbox's channel; the exit status
+    only explains a test that ended before its verdict.
+    """
+    args = ["-q", "-p", "no:cacheprovider", *PLUGINS, "--timeout", str(test_timeout),
+            str(sandbox.src / "raft" / f"{RAFT_TESTS}::{name}")]
     limit = test_timeout + min(EXIT_GRACE_S, test_timeout)
-    code, output = _run(command, sandbox, limit)
-    seconds = time.monotonic() - t0
-    passed_lines = [line.strip() for line in output.splitlines() if "... Passed --" in line]
-    if code == 0:
-        return Outcome(name, True, seconds, "", "\n".join(passed_lines) or "passed")
-    summary = SUMMARY.search(output)
-    if code is None and summary is None:
-        reason = f"did not finish within {limit:.0f} s (the test's limit is {test_timeout:.0f} s)"
-    elif code is None and not re.search(r"\b(failed|errors?)\b", summary.group(0)):
+    run = sandbox.run_test(args, name, limit)
+    output, verdict = run.output, run.verdict
+    tampered = sandbox.tampered()
+    if tampered:
+        sandbox.restore()
+        reason = f"{HARNESS_CHANGED}: {', '.join(tampered)} (files in the grader's sandbox)"
+    elif verdict is not None and verdict.word == "harness-changed":
+        reason = f"{HARNESS_CHANGED}: {verdict.detail.replace(',', ', ')}"
+    elif verdict is not None and verdict.passed and run.status is not None:
+        passed_lines = [line.strip() for line in output.splitlines() if "... Passed --" in line]
+        return Outcome(name, True, run.seconds, "", "\n".join(passed_lines) or "passed")
+    elif verdict is not None and verdict.passed:
         reason = "the test passed, but its process did not exit: threads still running"
+    elif verdict is None and run.status is None:
+        reason = f"did not finish within {limit:.0f} s (the test's limit is {test_timeout:.0f} s)"
+    elif verdict is None:
+        reason = f"the test process {run.ending()} before the test finished"
     else:
-        reason = _reason(output)
-    return Outcome(name, False, seconds, reason, f"{reason}\n\n{_tail(output)}")
+        reason = verdict.detail or _reason(output)
+    return Outcome(name, False, run.seconds, reason, f"{reason}\n\n{_tail(output)}")
 
 
 def grade(submission: Path, parts: Sequence[str], runs: int, test_timeout: float,
-          total_timeout: float, only: Sequence[str] = ()) -> Grading:
+          total_timeout: float, only: Sequence[str] = (),
+          isolation: Optional[Isolation] = None) -> Grading:
     names = [n for n in tests_of(parts) if not only or n in only]
-    sandbox = make_sandbox(find_submission(submission))
+    sandbox = make_sandbox(find_submission(submission), isolation)
     grading = Grading()
     t0 = time.monotonic()
     try:
@@ -230,7 +204,7 @@ def grade(submission: Path, parts: Sequence[str], runs: int, test_timeout: float
                     break
             grading.outcomes.append(outcome)
     finally:
-        shutil.rmtree(sandbox, ignore_errors=True)
+        sandbox.close()
     grading.seconds = time.monotonic() - t0
     return grading
 
@@ -298,6 +272,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                              "into DIR, and name it in the results")
     parser.add_argument("--out", type=Path, default=Path("results.json"),
                         help="where to write Gradescope's results.json (default ./results.json)")
+    parser.add_argument("--sandbox-user",
+                        help="as root, the user the tests run as (default: "
+                             f"{isolating.DEFAULT_USER} or the next free one of a pool, "
+                             "created if missing)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error(f"--runs must be at least 1, got {args.runs}")
@@ -317,16 +295,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if unknown:
         parser.error(f"no such test: {', '.join(unknown)}")
 
+    isolation = Isolation.for_this_process(args.sandbox_user)
+    print(isolation.describe())
+    for warning in isolating.exposed_files(isolation, PACKAGE_ROOT, LAB_PACKAGES + ("labstaff",),
+                                           args.out):
+        print(f"warning: {warning}")
     if args.timeline:
-        # The test processes inherit it; an absolute path, as they run in a sandbox.
-        os.environ["RAFT_TIMELINE"] = str(args.timeline.resolve())
+        # The test processes inherit it; an absolute path, as they run in a sandbox,
+        # and theirs to write (the pages are drawings, never grades).
+        folder = args.timeline.resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        if isolation.user is not None:
+            os.chown(folder, isolation.user.uid, isolation.user.gid)
+        os.environ["RAFT_TIMELINE"] = str(folder)
     started = time.time()
     grading = grade(args.submission, parts, args.runs, args.test_timeout,
-                    args.total_timeout, args.test)
+                    args.total_timeout, args.test, isolation)
     if args.timeline:
         attach_timelines(grading, args.timeline.resolve(), started)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results_json(grading), indent=2) + "\n")
+    write_atomically(args.out, json.dumps(results_json(grading), indent=2) + "\n")
     print(table(grading))
     print(f"results written to {args.out}")
     return 0

@@ -22,8 +22,9 @@ import pytest
 from labtools import racecheck
 from raft.testing import T
 
-# Plugins of the lab's tools, each its own module (pytest loads them with this one).
-pytest_plugins = ["labtools.timeline_plugin"]
+# Plugins of the lab's tools and the grader's verdict channel (inert in plain
+# pytest), each its own module; pytest loads them with this one.
+pytest_plugins = ["labtools.timeline_plugin", "raft.verdict"]
 
 # Lines each test printed through t.Log (its "Test ..." and "Passed" lines).
 _REPORTS: List[Tuple[str, List[str]]] = []
