@@ -276,6 +276,6 @@ import race_bugs  # noqa: E402
 
 
 @pytest.mark.parametrize("bug", race_bugs.race_bugs(), ids=lambda bug: bug.name)
-def test_a_planted_race_bug_is_reported_by_the_2A_tests(bug: object) -> None:
+def test_a_planted_race_bug_is_reported_by_the_election_tests(bug: object) -> None:
     found, output, _ = race_bugs.run_once(bug)
     assert found, output[-4000:]
