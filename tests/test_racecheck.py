@@ -237,6 +237,8 @@ def test_a_blocking_call_made_holding_the_lock_is_reported(
     rf.unlocked(action)  # fine without the lock
     if call == "put":
         rendezvous.get()
+        rf.locked(lambda r: r.applyCh.put("msg", block=False))  # does not block
+        rendezvous.get()
     assert reports == []
     rf.locked(action)
     assert len(reports) == 1, reports
@@ -267,6 +269,36 @@ def test_the_lock_works_with_its_condition_and_as_an_rlock() -> None:
             assert rlock.held_by_me()
         assert rlock.held_by_me()
     assert not rlock.held_by_me() and not rlock.locked()
+
+
+FAILS_OTHERWISE = '''
+import queue
+
+from labtools import racecheck
+
+import {module}
+
+
+def test_a_peer_that_deadlocks() -> None:
+    rf = racecheck.make_watched({module}.Make, [], 0, None, queue.Queue(),
+                                report=lambda text: None)
+    rf.locked(lambda r: {module}.time.sleep(0.001))
+    assert False, "the test ended some other way (a timeout, say)"
+'''
+
+
+def test_a_test_that_fails_otherwise_shows_the_reports(
+        tmp_path: Path, small_raft: types.ModuleType) -> None:
+    (tmp_path / "test_otherwise.py").write_text(
+        FAILS_OTHERWISE.format(module=small_raft.__name__))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_otherwise.py"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )
+    assert result.returncode == 1, result.stdout
+    assert "the test ended some other way" in result.stdout
+    assert "race checker" in result.stdout
+    assert "time.sleep called while holding Raft[0]'s lock self.mu" in result.stdout
 
 
 # --- planted bugs: copies of the solution with a race, through `pytest -k 2A --race` ---

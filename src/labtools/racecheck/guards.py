@@ -61,10 +61,11 @@ class GuardedChannel(_Forwarding):
 
     __slots__ = ()
 
-    def put(self, item: Any, block: bool = True, timeout: Any = None) -> Any:
-        if block:
+    def put(self, item: Any, *args: Any, **kwargs: Any) -> Any:
+        # Passed on as given: a channel's put need not take block and timeout.
+        if (args[0] if args else kwargs.get("block", True)):
             blocking_call("applyCh.put")
-        return object.__getattribute__(self, "_wrapped").put(item, block, timeout)
+        return object.__getattribute__(self, "_wrapped").put(item, *args, **kwargs)
 
 
 class _TimeWithCheckedSleep(types.ModuleType):
