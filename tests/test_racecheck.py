@@ -106,6 +106,14 @@ class Raft:
         self.log = [0]
         self.nextIndex = {}
         self.scratch = 0
+        self.inbox = None
+
+    def Deliver(self, args, reply):  # an RPC handler: (args, reply)
+        self.inbox = args
+
+    def deliver_twice(self):
+        self.Deliver(1, None)
+        self.Deliver(2, None)
 
     def locked(self, fn):
         with self.mu:
@@ -202,6 +210,23 @@ def test_container_writes_and_reads_count_as_the_attributes(
     assert [report.splitlines()[0].split(":")[0] for report in reports] == [
         "race on Raft[0].log", "race on Raft[0].nextIndex"]
     assert "write by thread" in reports[0] and "in <lambda>" in reports[0]
+
+
+def test_each_handler_call_from_outside_is_a_thread_of_its_own(
+        small_raft: types.ModuleType) -> None:
+    reports: List[str] = []
+    rf = watched_peer(small_raft, reports)
+    on_thread(rf.deliver_twice)  # the peer calling its own method: one thread
+    assert reports == []
+    rf = watched_peer(small_raft, reports)
+
+    def two_rpcs() -> None:  # as labrpc's reused worker thread calls handlers
+        rf.Deliver(3, None)
+        rf.Deliver(4, None)
+
+    on_thread(two_rpcs)
+    assert len(reports) == 1 and reports[0].startswith("race on Raft[0].inbox:"), reports
+    assert "(Deliver call #" in reports[0]
 
 
 def test_watched_containers_stay_plain_to_their_users(small_raft: types.ModuleType) -> None:

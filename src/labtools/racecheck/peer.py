@@ -12,8 +12,9 @@ ends and applyCh that Make receives are guarded (guards.py).
 
 The subclass has the class's name (labrpc names the service after it). It
 wraps lists and dicts when they are assigned (containers.py), and treats
-each call of an RPC handler as a thread of its own: in Go each RPC runs in
-its own goroutine, while labrpc here reuses its worker threads, which would
+each call of an RPC handler (a public method taking (args, reply), called
+from outside raft.py) as a thread of its own: in Go each RPC runs in its
+own goroutine, while labrpc here reuses its worker threads, which would
 otherwise hide a race between two handler calls.
 """
 
@@ -72,9 +73,13 @@ def _handler_names(cls: type) -> list:
 
 def _as_own_thread(method: Callable[..., Any]) -> Callable[..., Any]:
     name = method.__name__
+    home = method.__code__.co_filename
 
     @functools.wraps(method)
     def handler(self: Any, args: Any, reply: Any) -> Any:
+        if sys._getframe(1).f_code.co_filename == home:
+            # Called by the peer's own code: a plain call, on the same thread.
+            return method(self, args, reply)
         info = this_thread()
         outer, outer_name = info.number, info.name
         info.number = new_logical_number()
