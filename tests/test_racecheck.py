@@ -326,6 +326,37 @@ def test_a_test_that_fails_otherwise_shows_the_reports(
     assert "time.sleep called while holding Raft[0]'s lock self.mu" in result.stdout
 
 
+class BareLock:
+    """A lock with acquire, release and locked only, as a simulator's may be."""
+
+    def __init__(self) -> None:
+        self._real = threading.Lock()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return self._real.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        self._real.release()
+
+    def locked(self) -> bool:
+        return self._real.locked()
+
+
+def test_the_locks_handed_to_raft_need_only_acquire_release_and_locked() -> None:
+    base = types.SimpleNamespace(Lock=BareLock, Condition=threading.Condition,
+                                 Thread=threading.Thread)
+    owned = racecheck.threading_with_owned_locks(base)
+    for lock in (owned.Lock(), owned.RLock()):
+        assert isinstance(lock._lock, BareLock)
+        cond = owned.Condition(lock)
+        with cond:
+            assert lock.held_by_me()
+            assert not cond.wait(timeout=0.01)  # releases and takes back the lock
+            assert lock.held_by_me() and lock.locked()
+        assert not lock.locked()
+    assert isinstance(owned.Condition()._lock, racecheck.OwnedRLock)
+
+
 # --- planted bugs: copies of the solution with a race, through `pytest -k 2A --race` ---
 
 sys.path.insert(0, str(REPO / "benchmarks"))
