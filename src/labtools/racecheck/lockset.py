@@ -46,7 +46,6 @@ from labtools.racecheck.locks import OwnedLock, ThreadInfo, this_thread
 Report = Callable[[str], None]
 
 VIRGIN, EXCLUSIVE, SHARED, SHARED_MODIFIED = range(4)
-STATE_NAMES = ("virgin", "exclusive", "shared", "shared-modified")
 
 STACK_DEPTH = 6
 # Per attribute, the latest access of this many threads is kept (with its
@@ -260,11 +259,4 @@ def blocking_call(call: str, skip: int = 1) -> None:
             return
 
 
-def describe_state(watcher: Watcher) -> Dict[str, str]:
-    """Each attribute's state, for tests and curious users."""
-    with watcher.guard:
-        return {name: STATE_NAMES[shadow.state] for name, shadow in watcher.shadows.items()}
-
-
-__all__ = ["Watcher", "Access", "blocking_call", "describe_state", "capture_stack",
-           "format_stack", "Report", "STATE_NAMES"]
+__all__ = ["Watcher", "Access", "blocking_call", "capture_stack", "format_stack", "Report"]
