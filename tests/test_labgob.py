@@ -202,3 +202,22 @@ def test_unregistered_class_is_refused_by_name() -> None:
 def test_loads_rejects_non_bytes() -> None:
     with pytest.raises(TypeError, match="expected bytes, got str"):
         labgob.loads("not bytes")  # type: ignore[arg-type]
+
+
+class _CountingList(list):
+    """A list subclass with its own pickling, as the race checker's lists have."""
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        return list, (list(self),)
+
+
+def test_a_list_subclass_can_be_encoded_as_a_plain_list() -> None:
+    with pytest.raises(labgob.EncodeError, match="its own pickling code"):
+        labgob.dumps(_CountingList([1]))
+    labgob.encode_as_plain(_CountingList, list)
+    decoded = labgob.loads(labgob.dumps({"log": _CountingList([1, (2, "x")])}))
+    assert decoded == {"log": [1, (2, "x")]} and type(decoded["log"]) is list
+    with pytest.raises(labgob.EncodeError, match="a class is code"):
+        labgob.dumps(list)  # the base class itself is still no data
+    with pytest.raises(TypeError, match="not a subclass of list or dict"):
+        labgob.encode_as_plain(_CountingList, dict)

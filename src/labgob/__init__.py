@@ -6,6 +6,7 @@
     decode_into(target, data)        -- decode an object into an existing one
                                         (how labrpc fills the caller's reply)
     Register(value)                  -- trust value's class for decoding
+    encode_as_plain(cls, base)       -- encode a list/dict subclass as a plain list/dict
     e = NewEncoder(buf); e.Encode(v) -- Go-style stream API over a file object
     d = NewDecoder(buf); v = d.Decode()
     errorCount()                     -- how many warnings labgob has raised
@@ -44,6 +45,7 @@ __all__ = [
     "DecodeError",
     "LabgobWarning",
     "Register",
+    "encode_as_plain",
     "dumps",
     "loads",
     "decode_into",
@@ -76,6 +78,8 @@ _trusted: Dict[Tuple[str, str], type] = {("builtins", "complex"): complex}
 # Classes with their own pickling code that the program chose to trust.
 _registered_custom: Set[type] = set()
 _warned_fields: Set[Tuple[type, str]] = set()
+# list/dict subclasses encoded as their plain base (encode_as_plain).
+_as_plain: Dict[type, type] = {}
 _error_count = 0
 
 # Live program state: sending any of these is a bug, whatever pickle thinks.
@@ -127,6 +131,20 @@ def Register(value: Any) -> None:
     _trust(cls)
 
 
+def encode_as_plain(cls: type, base: type) -> None:
+    """Encode instances of cls, a subclass of list or dict, as a plain base.
+
+    For wrappers that must persist as what they stand for: the race
+    checker's watched lists and dicts. The decoder gets a plain base.
+    """
+    if base not in (list, dict) or not (isinstance(cls, type) and issubclass(cls, base)):
+        raise TypeError(f"labgob.encode_as_plain: {cls!r} is not a subclass of list or dict "
+                        f"named as its base (got base {base!r})")
+    with _registry_lock:
+        _as_plain[cls] = base
+    _trust(base)
+
+
 def _uses_default_reduce(cls: type) -> bool:
     return (
         getattr(cls, "__reduce_ex__", None) is object.__reduce_ex__
@@ -165,6 +183,10 @@ class _CheckingPickler(pickle.Pickler):
                 self._expected_class = None
                 return NotImplemented
             raise _Refused(obj, "a class is code, not data")
+        base = _as_plain.get(type(obj))
+        if base is not None:
+            self._expected_class = base  # the class this reduction names first
+            return base, (base(obj),)
         kind = _live_state_kind(obj)
         if kind is not None:
             raise _Refused(obj, f"{kind} is live program state, not data")

@@ -4,7 +4,8 @@ Loaded by pytest from this package's `pytest11` entry point (and by the
 grader with `-p raft.pytest_plugin`), for the lab's tests and the
 project's own:
     the fixture `t`            Go's *testing.T, for tests written like the Go ones
-    --race (RAFT_RACE=1)       the race checker (labtools.racecheck)
+    --race (RAFT_RACE=1)       the race checker (labtools.racecheck; its reports
+                               on a test that failed otherwise: race_plugin.py)
     a thread-leak check        a test fails if its threads outlive it by 1 s
     the Passed lines           repeated at the end, as `go test` prints them
     --timeline DIR             timeline pages of failing tests (labtools.timeline_plugin)
@@ -24,7 +25,8 @@ from raft.testing import T
 
 # Plugins of the lab's tools and the grader's verdict channel (inert in plain
 # pytest), each its own module; pytest loads them with this one.
-pytest_plugins = ["labtools.timeline_plugin", "raft.verdict"]
+pytest_plugins = ["labtools.timeline_plugin", "raft.verdict",
+                  "raft.race_plugin"]
 
 # Lines each test printed through t.Log (its "Test ..." and "Passed" lines).
 _REPORTS: List[Tuple[str, List[str]]] = []

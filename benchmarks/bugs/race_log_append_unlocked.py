@@ -1,0 +1,14 @@
+"""AppendEntries appends the new entries to the log after releasing the lock."""
+
+PART = "2A"
+RULE = "shared state is read and written with the peer's lock held (race checker)"
+EDITS = [
+    ("            # Append what is new; cut the log only where it disagrees, since\n",
+     "            new_entries = []\n"
+     "            # Append what is new; cut the log only where it disagrees, since\n"),
+    ("                    self.log.extend(entries[offset:])\n",
+     "                    new_entries = entries[offset:]\n"),
+    ("                self._set_commit_index_locked(min(args.LeaderCommit, last_new))\n",
+     "                self._set_commit_index_locked(min(args.LeaderCommit, last_new))\n"
+     "        self.log.extend(new_entries)  # the lock is not needed to append, is it?\n"),
+]
