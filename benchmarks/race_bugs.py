@@ -24,9 +24,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bugs import Bug, catalogue  # noqa: E402
-
-from labstaff import grade  # noqa: E402
+from bugs import PLUGINS, RUNNER, Bug, catalogue  # noqa: E402
 
 # What each bug's report must say (every fragment, in the failing output).
 EXPECTED: Dict[str, Tuple[str, ...]] = {
@@ -56,9 +54,9 @@ def run_once(bug: Bug, whole: bool = False) -> Tuple[bool, str, float]:
     """(found, pytest's output, seconds) for one `pytest [-x] -k 2A --race` run."""
     work = Path(tempfile.mkdtemp(prefix=f"race-{bug.name}-"))
     try:
-        sandbox = grade.make_sandbox(bug.write(work / "submission"))
-        command = [sys.executable, "-c", grade.RUNNER, "-q", "-p", "no:cacheprovider",
-                   *grade.PLUGINS, "--race", "-k", "2A", f"src/raft/{grade.RAFT_TESTS}"]
+        sandbox = bug.lab_tree(work / "tree")
+        command = [sys.executable, "-c", RUNNER, "-q", "-p", "no:cacheprovider",
+                   *PLUGINS, "--race", "-k", "2A", "src/raft/test_raft.py"]
         if not whole:
             command.insert(3, "-x")
         t0 = time.monotonic()
@@ -72,8 +70,6 @@ def run_once(bug: Bug, whole: bool = False) -> Tuple[bool, str, float]:
         return found, output, seconds
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        if "sandbox" in locals():
-            shutil.rmtree(sandbox, ignore_errors=True)
 
 
 def first_report(output: str) -> str:

@@ -14,6 +14,8 @@ cannot silently stop applying when the solution changes.
     from bugs import catalogue
     for bug in catalogue():
         path = bug.write(folder)       # folder/raft.py, the solution with the bug
+        tree = bug.lab_tree(folder)    # folder/src/...: the whole lab, with the bug;
+                                       # run pytest there with RUNNER and PLUGINS
 
 The commands that measure how fast each tool finds each bug live beside
 this package in benchmarks/.
@@ -23,11 +25,21 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
-SOLUTION = Path(__file__).resolve().parents[2] / "src" / "raft" / "raft.py"
+from labstaff.grade import PYTEST_INI  # the grader's pytest settings, restated
+
+SOURCES = Path(__file__).resolve().parents[2] / "src"
+SOLUTION = SOURCES / "raft" / "raft.py"
+LAB_PACKAGES = ("labgob", "labrpc", "labtools", "raft")
+# Runs pytest in a lab tree with its own packages first on sys.path, and with
+# only the lab's plugins (PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 in the environment).
+RUNNER = ("import sys; sys.path.insert(0, 'src'); import pytest; "
+          "sys.exit(pytest.main(sys.argv[1:]))")
+PLUGINS = ["-p", "raft.pytest_plugin", "-p", "pytest_timeout"]
 
 
 class BugDoesNotApply(ValueError):
@@ -60,6 +72,15 @@ class Bug:
         path = folder / "raft.py"
         path.write_text(self.source())
         return path
+
+    def lab_tree(self, folder: Path) -> Path:
+        """The lab's packages in folder/src, raft.py with this bug; the grader's pytest.ini."""
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        for package in LAB_PACKAGES:
+            shutil.copytree(SOURCES / package, folder / "src" / package, ignore=ignore)
+        (folder / "src" / "raft" / "raft.py").write_text(self.source())
+        (folder / "pytest.ini").write_text(PYTEST_INI)
+        return folder
 
 
 def catalogue(names: Sequence[str] = ()) -> List[Bug]:
