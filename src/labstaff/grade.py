@@ -19,7 +19,6 @@ each is a failed test with a one-line reason.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -30,7 +29,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
+
+from labstaff import reasons, results
 
 # The lab's packages sit beside this one (in src/, or in site-packages when
 # installed); found by path, since importing `raft` from a folder holding a
@@ -47,7 +48,10 @@ EXIT_GRACE_S = 15.0
 EXIT_AFTER_SUMMARY_S = 5.0
 # pytest -q's last line: "1 failed in 3.21s", "1 passed, 1 warning in 3.0s".
 SUMMARY = re.compile(r"^\d+ (passed|failed|error)\b.* in [\d.]+s", re.MULTILINE)
-LOG_TAIL_LINES = 40
+# A hung test's thread stacks are dumped (faulthandler, from a C thread, so
+# even a loop that holds the GIL or swallows pytest-timeout's exception
+# shows where it is) this long before its timeout.
+STACKS_BEFORE_TIMEOUT_S = 5.0
 
 # The sandbox's pytest settings: the package's own (setup.cfg), restated so
 # that nothing from the submission's folder can change them.
@@ -149,23 +153,6 @@ def _run(command: List[str], cwd: Path, timeout: float) -> "tuple[Optional[int],
         return code, output.read().decode(errors="replace")
 
 
-def _reason(output: str) -> str:
-    """One line that says why a test failed."""
-    lines = output.splitlines()
-    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
-    for line in errors:
-        if re.search(r"(Error|Exception|Failure|Failed|Timeout)\b", line):
-            return line
-    if errors:
-        return errors[0]
-    summary = [line for line in lines if line.startswith(("FAILED", "ERROR"))]
-    return summary[0] if summary else (lines[-1] if lines else "no output")
-
-
-def _tail(output: str) -> str:
-    return "\n".join(output.splitlines()[-LOG_TAIL_LINES:])
-
-
 def import_problem(sandbox: Path) -> Optional[str]:
     """Why the submission cannot be imported, or None."""
     code, output = _run([sys.executable, "-c", IMPORT_CHECK], sandbox, timeout=30)
@@ -173,14 +160,18 @@ def import_problem(sandbox: Path) -> Optional[str]:
         return None
     if code is None:
         return "importing raft.py did not finish within 30 s"
+    output = output.replace(f"{sandbox}{os.sep}", "")
     last = [line for line in output.splitlines() if line.strip()]
-    return f"raft.py cannot be imported: {last[-1] if last else 'no output'}"
+    cause = f"raft.py cannot be imported: {last[-1] if last else 'no output'}"
+    return f"{reasons.clip(cause, reasons.LINE_CHARS)}\n\n{reasons.clip(output)}"
 
 
 def run_test(sandbox: Path, name: str, test_timeout: float) -> Outcome:
+    stacks_at = max(test_timeout - STACKS_BEFORE_TIMEOUT_S, 0.8 * test_timeout)
     command = [
         sys.executable, "-c", RUNNER, "-q", "-p", "no:cacheprovider", *PLUGINS,
-        "--timeout", str(test_timeout), f"src/raft/{RAFT_TESTS}::{name}",
+        "--timeout", str(test_timeout), "-o", f"faulthandler_timeout={stacks_at:.1f}",
+        f"src/raft/{RAFT_TESTS}::{name}",
     ]
     t0 = time.monotonic()
     limit = test_timeout + min(EXIT_GRACE_S, test_timeout)
@@ -190,17 +181,20 @@ def run_test(sandbox: Path, name: str, test_timeout: float) -> Outcome:
     if code == 0:
         return Outcome(name, True, seconds, "", "\n".join(passed_lines) or "passed")
     summary = SUMMARY.search(output)
+    why = reasons.explain(output, hung=code is None and summary is None)
     if code is None and summary is None:
         reason = f"did not finish within {limit:.0f} s (the test's limit is {test_timeout:.0f} s)"
+        why.cause = f"{reason}; {why.cause}"
     elif code is None and not re.search(r"\b(failed|errors?)\b", summary.group(0)):
         reason = "the test passed, but its process did not exit: threads still running"
-    else:
-        reason = _reason(output)
-    return Outcome(name, False, seconds, reason, f"{reason}\n\n{_tail(output)}")
+        why.cause = reason
+    return Outcome(name, False, seconds, why.cause, why.text())
 
 
 def grade(submission: Path, parts: Sequence[str], runs: int, test_timeout: float,
-          total_timeout: float, only: Sequence[str] = ()) -> Grading:
+          total_timeout: float, only: Sequence[str] = (),
+          progress: Optional[Callable[[int, int, Outcome], None]] = None) -> Grading:
+    """Grade submission; progress(done, total, outcome) is called after each test."""
     names = [n for n in tests_of(parts) if not only or n in only]
     sandbox = make_sandbox(find_submission(submission))
     grading = Grading()
@@ -209,7 +203,8 @@ def grade(submission: Path, parts: Sequence[str], runs: int, test_timeout: float
         problem = import_problem(sandbox)
         for name in names:
             if problem:
-                grading.outcomes.append(Outcome(name, False, 0.0, problem, problem))
+                grading.outcomes.append(Outcome(name, False, 0.0, problem.splitlines()[0],
+                                                problem))
                 continue
             outcome: Optional[Outcome] = None
             for run in range(1, runs + 1):
@@ -225,6 +220,8 @@ def grade(submission: Path, parts: Sequence[str], runs: int, test_timeout: float
                         outcome.reason = f"run {run} of {runs}: {outcome.reason}"
                     break
             grading.outcomes.append(outcome)
+            if progress is not None:
+                progress(len(grading.outcomes), len(names), outcome)
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)
     grading.seconds = time.monotonic() - t0
@@ -232,22 +229,8 @@ def grade(submission: Path, parts: Sequence[str], runs: int, test_timeout: float
 
 
 def results_json(grading: Grading) -> dict:
-    """Gradescope's results format: one point a test."""
-    tests = [
-        {
-            "name": outcome.name,
-            "score": 1 if outcome.passed else 0,
-            "max_score": 1,
-            "status": "passed" if outcome.passed else "failed",
-            "output": outcome.output,
-        }
-        for outcome in grading.outcomes
-    ]
-    return {
-        "score": sum(test["score"] for test in tests),
-        "execution_time": round(grading.seconds, 1),
-        "tests": tests,
-    }
+    """Gradescope's results format, one point a test (see labstaff.results)."""
+    return results.results_json(grading)
 
 
 def table(grading: Grading) -> str:
@@ -265,9 +248,11 @@ def table(grading: Grading) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="raft-grade",
-        description="Grade a student's raft.py with this package's harness and tests.",
+        description="Grade a student's raft.py with this package's harness and tests; "
+                    "or build (--bundle) and try (--try-bundle) a Gradescope autograder.",
     )
-    parser.add_argument("submission", type=Path, help="a raft.py, or a folder holding one")
+    parser.add_argument("submission", type=Path, nargs="?",
+                        help="a raft.py, or a folder holding one")
     parser.add_argument("--part", action="append", choices=PARTS,
                         help="a part to grade (repeatable; default 2A)")
     parser.add_argument("--test", action="append", default=[],
@@ -280,27 +265,72 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="seconds the whole grading may take (default 600)")
     parser.add_argument("--out", type=Path, default=Path("results.json"),
                         help="where to write Gradescope's results.json (default ./results.json)")
+    parser.add_argument("--weights", type=Path,
+                        help='points per part or test, a JSON object: {"2A": 20, "2B": 30}')
+    parser.add_argument("--visibility", choices=results.VISIBILITIES, default="visible",
+                        help="when students see each test's result (default visible)")
+    bundles = parser.add_argument_group("Gradescope autograder (see labstaff.bundle)")
+    bundles.add_argument("--bundle", type=Path, metavar="OUT.zip",
+                         help="write an autograder zip that grades with these options")
+    bundles.add_argument("--leaderboard", action="store_true",
+                         help="with --bundle: rank RPCs and bytes against the reference Raft")
+    bundles.add_argument("--reference", type=Path, metavar="RESULTS.json",
+                         help="with --leaderboard: the reference's figures from this "
+                              "grading of it, instead of measuring them now")
+    bundles.add_argument("--try-bundle", type=Path, metavar="BUNDLE.zip",
+                         help="run BUNDLE.zip on the submission as Gradescope does, in a "
+                              "temporary root, and print the results")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error(f"--runs must be at least 1, got {args.runs}")
     if not (TESTS / RAFT_TESTS).is_file():
         parser.error(f"the grader needs this package's tests, not found at {TESTS}")
-    try:
-        find_submission(args.submission)
-    except FileNotFoundError as err:
-        parser.error(str(err))
+    if args.bundle and args.try_bundle:
+        parser.error("--bundle builds a bundle and --try-bundle runs one: give one of them")
+    if (args.leaderboard or args.reference) and not args.bundle:
+        parser.error("--leaderboard and --reference go with --bundle")
+    if args.bundle is None and args.submission is None:
+        parser.error("give a submission to grade (a raft.py, or a folder holding one)")
+    if args.submission is not None and not args.try_bundle:
+        try:
+            find_submission(args.submission)
+        except FileNotFoundError as err:
+            parser.error(str(err))
     parts = args.part or (list(PARTS) if args.test else ["2A"])
     unknown = [name for name in args.test if name not in tests_of(PARTS)]
     if unknown:
         parser.error(f"no such test: {', '.join(unknown)}")
+    names = [n for n in tests_of(parts) if not args.test or n in args.test]
+    try:
+        weights = results.load_weights(args.weights, names) if args.weights else None
+    except results.WeightsError as err:
+        parser.error(str(err))
+    if args.bundle or args.try_bundle:
+        from labstaff import bundle  # only the staff building a bundle need it
+        try:
+            if args.try_bundle:
+                return bundle.try_bundle(args.try_bundle, args.submission)
+            return bundle.build(args.bundle, bundle.Options(
+                parts=parts, tests=names, runs=args.runs, test_timeout=args.test_timeout,
+                total_timeout=args.total_timeout, weights=weights,
+                visibility=args.visibility, leaderboard=args.leaderboard,
+                reference=args.reference))
+        except bundle.BundleError as err:
+            print(f"raft-grade: {err}", file=sys.stderr)
+            return 1
 
     grading = grade(args.submission, parts, args.runs, args.test_timeout,
-                    args.total_timeout, args.test)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results_json(grading), indent=2) + "\n")
+                    args.total_timeout, args.test, progress=print_progress)
+    results.write_atomic(args.out, results.results_json(grading, weights, args.visibility))
     print(table(grading))
     print(f"results written to {args.out}")
     return 0
+
+
+def print_progress(done: int, total: int, outcome: Outcome) -> None:
+    verdict = "PASS" if outcome.passed else f"FAIL  {outcome.reason}"
+    print(f"[{done}/{total}] {outcome.name}  {outcome.seconds:.1f} s  {verdict}",
+          file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
