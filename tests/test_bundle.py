@@ -1,0 +1,223 @@
+"""A Gradescope bundle, built and run as Gradescope runs it, on good and broken submissions.
+
+One bundle (one 2A test, short timeouts, weights, a leaderboard) is built
+and set up once in a temporary $AUTOGRADER_ROOT; each test then puts a
+submission in it, runs run_autograder and reads results/results.json.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any, Dict, Iterator, Tuple
+
+import pytest
+
+from labstaff import bundle, results
+
+REPO = Path(__file__).resolve().parent.parent
+SOLUTION = REPO / "src" / "raft" / "raft.py"
+MAKE = "    rf = Raft(peers, me, persister, applyCh)\n"
+TEST = "TestInitialElection2A"
+TEST_TIMEOUT = 10
+POINTS = 10
+
+
+def solution_with(tmp_path: Path, name: str, patch: str, before: str = MAKE) -> Path:
+    """A folder holding the solution's raft.py with `patch` put before `before`."""
+    text = SOLUTION.read_text()
+    assert text.count(before) == 1
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "raft.py").write_text(text.replace(before, patch + before))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """An $AUTOGRADER_ROOT with the bundle unpacked into source/ and setup.sh run."""
+    work = tmp_path_factory.mktemp("gradescope")
+    weights = work / "weights.json"
+    weights.write_text(json.dumps({"2A": POINTS}))
+    zipped = work / "autograder.zip"
+    built = subprocess.run(
+        [sys.executable, "-m", "labstaff.grade", "--bundle", str(zipped), "--test", TEST,
+         "--test-timeout", str(TEST_TIMEOUT), "--total-timeout", "60",
+         "--weights", str(weights), "--visibility", "after_due_date", "--leaderboard"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    top = work / "autograder"
+    bundle.unpack(zipped, top)
+    bundle.setup(top)
+    yield top
+
+
+def grade(root: Path, submission: Path) -> Tuple[Dict[str, Any], float, str]:
+    data, seconds, output = bundle.run(root, submission)
+    assert results.check(data) == []
+    config = json.loads((root / "source" / "config.json").read_text())
+    assert seconds < config["hard_stop"]
+    return data, seconds, output
+
+
+def only_test(data: Dict[str, Any]) -> Dict[str, Any]:
+    (test,) = data["tests"]
+    assert test["max_score"] == POINTS and test["output_format"] == "md"
+    assert test["visibility"] == "after_due_date" and test["number"] == "1.1"
+    return test
+
+
+def test_the_zip_holds_executable_scripts_with_lf_endings(root: Path) -> None:
+    for name in ("setup.sh", "run_autograder"):
+        script = root / "source" / name
+        assert script.stat().st_mode & 0o111
+        assert b"\r" not in script.read_bytes()
+    wheels = {p.name.split("-")[0] for p in (root / "source" / "wheels").glob("*.whl")}
+    assert {"pyraft_lab", "pytest", "pytest_timeout", "pluggy", "iniconfig", "packaging",
+            "exceptiongroup", "tomli", "pip"} <= wheels
+    # The installed raft.py is the starter: the solution never goes to Gradescope.
+    installed = list((root / "raft-venv").rglob("site-packages/raft/raft.py"))
+    assert installed and "SOLUTION" not in installed[0].read_text()
+    assert "Your code here (2A)" in installed[0].read_text()
+
+
+def test_the_solution_earns_full_marks_and_a_leaderboard(root: Path, tmp_path: Path) -> None:
+    data, _, output = grade(root, SOLUTION)
+    test = only_test(data)
+    assert data["score"] == POINTS and test["status"] == "passed"
+    assert test["output"].startswith("**Passed**") and "... Passed --" in test["output"]
+    assert f"[1/1] {TEST}" in output  # progress while grading
+    board = {entry["name"]: entry["value"] for entry in data["leaderboard"]}
+    assert board["Tests passed"] == 1
+    # The reference is this same Raft: its RPC count varies with timing only.
+    assert 50 <= board["RPCs (% of reference)"] <= 200
+
+
+def test_the_starter_earns_nothing_and_says_why(root: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "starter"
+    done = subprocess.run([sys.executable, "-m", "labstaff.starter", str(tree)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    data, _, _ = grade(root, tree)  # the whole tree: src/raft/raft.py is found in it
+    test = only_test(data)
+    assert data["score"] == 0
+    assert test["output"].startswith("**Failed:** expected one leader, got none")
+
+
+def test_a_syntax_error_is_named_with_its_line(root: Path, tmp_path: Path) -> None:
+    folder = solution_with(tmp_path, "syntax", "    if True\n")
+    data, _, _ = grade(root, folder)
+    test = only_test(data)
+    assert data["score"] == 0
+    first = test["output"].splitlines()[0]
+    assert "raft.py cannot be imported: SyntaxError" in first
+    assert 'raft.py", line' in test["output"] and "if True" in test["output"]
+
+
+def test_a_hang_shows_where_it_is_stuck(root: Path, tmp_path: Path) -> None:
+    folder = solution_with(tmp_path, "hang", "    stuck = threading.Lock()\n"
+                                             "    stuck.acquire()\n"
+                                             "    stuck.acquire()\n")
+    data, seconds, _ = grade(root, folder)
+    test = only_test(data)
+    assert data["score"] == 0
+    first = test["output"].splitlines()[0]
+    assert "Timeout" in first and "in Make: stuck.acquire()" in first
+    assert seconds < 2 * TEST_TIMEOUT + 15
+
+
+def test_megabytes_of_output_stay_out_of_results(root: Path, tmp_path: Path) -> None:
+    folder = solution_with(tmp_path, "chatty", "    print('x' * 2_000_000)\n"
+                                               "    for _ in range(20000):\n"
+                                               "        print('chatter ' * 10)\n")
+    data, _, output = grade(root, folder)
+    only_test(data)
+    assert data["score"] == POINTS
+    assert (root / "results" / "results.json").stat().st_size < 64_000
+    assert len(output) < 64_000
+
+
+def test_megabytes_in_a_failure_are_cut(root: Path, tmp_path: Path) -> None:
+    folder = solution_with(tmp_path, "chatty_failure",
+                           "    print('x' * 3_000_000)\n    raise IndexError('boom')\n")
+    data, _, _ = grade(root, folder)
+    test = only_test(data)
+    assert data["score"] == 0
+    assert test["output"].startswith("**Failed:** ")
+    assert "IndexError: boom" in test["output"]
+    assert (root / "results" / "results.json").stat().st_size < 64_000
+
+
+def test_threads_left_behind_are_named(root: Path, tmp_path: Path) -> None:
+    folder = solution_with(tmp_path, "leak", (
+        "    def _forever() -> None:\n"
+        "        while True:\n"
+        "            time.sleep(0.05)\n"
+        "    threading.Thread(target=_forever, name='student-loop', daemon=True).start()\n"
+    ))
+    data, _, _ = grade(root, folder)
+    test = only_test(data)
+    assert data["score"] == 0
+    assert "still running" in test["output"].splitlines()[0]
+    assert "student-loop" in test["output"].splitlines()[0]
+
+
+def test_a_zip_of_a_repository_is_graded(root: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "repo.zip", "w") as repo:
+        repo.writestr("pyraft-lab-main/README.md", "my lab\n")
+        repo.writestr("pyraft-lab-main/old/raft.py", "def Make(:\n")  # not the one to grade
+        repo.writestr("pyraft-lab-main/src/raft/raft.py", SOLUTION.read_text())
+        repo.writestr("../../escape/raft.py", "def Make(:\n")  # a name pointing outside
+    data, _, _ = grade(root, folder)
+    assert data["score"] == POINTS
+    assert not (tmp_path / "escape").exists() and not (root.parent / "escape").exists()
+
+
+def test_no_raft_py_is_a_failed_test_saying_what_to_upload(root: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("I forgot the code\n")
+    data, _, _ = grade(root, folder)
+    (test,) = data["tests"]
+    assert data["score"] == 0 and test["max_score"] == POINTS
+    assert "no raft.py in your submission" in test["output"] and "notes.txt" in test["output"]
+
+
+def test_a_crash_of_the_grader_still_gives_results(root: Path) -> None:
+    config = root / "source" / "config.json"
+    saved = config.read_text()
+    config.write_text(json.dumps({"hard_stop": 120}))  # every other option missing
+    try:
+        data, _, _ = grade(root, SOLUTION)
+    finally:
+        config.write_text(saved)
+    (test,) = data["tests"]
+    assert data["score"] == 0 and test["status"] == "failed"
+    assert "the autograder itself failed" in test["output"]
+
+
+def test_a_grader_that_cannot_start_still_gives_results(root: Path) -> None:
+    python = root / "raft-venv" / "bin" / "python"
+    hidden = python.with_name("python.hidden")
+    python.rename(hidden)
+    try:
+        data, _, _ = grade(root, SOLUTION)
+    finally:
+        hidden.rename(python)
+    (test,) = data["tests"]
+    assert data["score"] == 0 and test["max_score"] == POINTS
+    assert "before writing results" in test["output"]
+
+
+def test_try_bundle_prints_the_results(root: Path) -> None:
+    zipped = root.parent / "autograder.zip"
+    done = subprocess.run([sys.executable, "-m", "labstaff.grade", "--try-bundle", str(zipped),
+                           str(SOLUTION)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{TEST}" in done.stdout and f"score {POINTS} of {POINTS}" in done.stdout
