@@ -80,7 +80,7 @@ def test_a_test_that_overruns_even_its_timeout_is_killed(tmp_path: Path) -> None
                        "--test", "TestInitialElection2A", "--test-timeout", "2")
     (test,) = results["tests"]
     assert test["status"] == "failed"
-    assert test["output"].startswith("did not finish within 4 s")
+    assert test["output"].startswith("**Failed:** did not finish within 4 s")
     assert time.monotonic() - t0 < 30
 
 

@@ -39,7 +39,7 @@ EXCEPTION_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(Error|Exception|Failure|
 THREAD_WARNING = re.compile(
     r"PytestUnhandledThreadExceptionWarning: Exception in thread (?P<name>.+)")
 HANDLER = re.compile(r"labrpc: handler (?P<handler>\S+) raised an exception:")
-DUMP_START = re.compile(r"^Timeout \((?P<after>[\d:]+)\)!$")
+DUMP_START = re.compile(r"^Timeout \((?P<after>[\d:.]+)\)!$")
 DUMP_THREAD = re.compile(r"^(Current thread|Thread) (?P<id>0x[0-9a-f]+)")
 TESTER_PREFIX = re.compile(r"^(raft\.testing\.)?TestFailure: ")
 
@@ -165,7 +165,9 @@ def _stack_dump(lines: List[str]) -> Optional[Tuple[str, List[Tuple[str, List[st
     start = next((i for i, line in enumerate(lines) if DUMP_START.match(line.strip())), None)
     if start is None:
         return None
-    after = DUMP_START.match(lines[start].strip())["after"]
+    clock = DUMP_START.match(lines[start].strip())["after"]
+    seconds = sum(float(part) * 60 ** i for i, part in enumerate(reversed(clock.split(":"))))
+    after = f"{seconds:.0f} s"
     threads: List[Tuple[str, List[str]]] = []
     for line in lines[start + 1:]:
         head = DUMP_THREAD.match(line.strip())
@@ -228,21 +230,27 @@ def _tester_failure(lines: List[str]) -> Optional[Reason]:
 
 
 def explain(output: str, hung: bool = False) -> Reason:
-    """The cause and detail of a failed test, from what its process printed."""
+    """The cause and detail of a failed test, from what its process printed.
+
+    hung: the process had to be killed (it never printed pytest's summary).
+    """
     lines = output.splitlines()
+    timed_out = hung or "Timeout (>" in output
+    dump = _hang(lines) if timed_out else None
     found = _handler_exception(lines) or _thread_exceptions(lines)
-    dump = _hang(lines)
-    if hung or found is None and dump is not None and "Timeout (>" in output:
+    if hung or found is None:
         found = dump or found
+    specific = found is not None
     found = found or _tester_failure(lines) or Reason(
         lines[-1].strip() if lines else "the test process printed nothing")
+    detail = found.detail
     tester = list(dict.fromkeys(line.strip() for line in lines
                                 if line.startswith("Test (") or "... Passed --" in line))
-    tail = "\n".join(lines[-TAIL_LINES:])
-    detail = found.detail
-    if tester and not hung:
+    if tester:
         detail += "\n\nThe tester's lines:\n" + "\n".join(tester[-5:])
     if dump is not None and found is not dump:
         detail += "\n\n" + dump.detail
-    detail += f"\n\nThe last {TAIL_LINES} lines of the test's output:\n{tail}"
+    if not specific:
+        tail = "\n".join(lines[-TAIL_LINES:])
+        detail += f"\n\nThe last {TAIL_LINES} lines of the test's output:\n{tail}"
     return Reason(clip(found.cause, LINE_CHARS), clip(detail.strip()))
