@@ -8,6 +8,8 @@ submission in it, runs run_autograder and reads results/results.json.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -221,3 +223,36 @@ def test_try_bundle_prints_the_results(root: Path) -> None:
                            str(SOLUTION)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{TEST}" in done.stdout and f"score {POINTS} of {POINTS}" in done.stdout
+
+
+def python_310() -> "Path | None":
+    """A working python3.10 binary here, if any (Gradescope's image has 3.10)."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = [shutil.which("python3.10"), *sorted(pyenv.glob("versions/3.10*/bin/python3.10"))]
+    for candidate in candidates:
+        if candidate is None:
+            continue
+        done = subprocess.run([str(candidate), "-c", "import sys; print(sys.executable); "
+                               "sys.exit(sys.version_info[:2] != (3, 10))"],
+                              capture_output=True, text=True, timeout=60)
+        if done.returncode == 0:
+            return Path(done.stdout.strip())
+    return None
+
+
+@pytest.mark.skipif(python_310() is None, reason="no python3.10 here")
+def test_the_bundle_grades_on_python_310(root: Path, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    older = tmp_path / "image" / "bin"
+    older.mkdir(parents=True)
+    (older / "python3").symlink_to(python_310())
+    monkeypatch.setenv("PATH", f"{older}{os.pathsep}{os.environ['PATH']}")
+    top = tmp_path / "autograder"
+    bundle.unpack(root.parent / "autograder.zip", top)
+    bundle.setup(top)
+    assert list((top / "raft-venv" / "lib").glob("python3.10/site-packages/exceptiongroup"))
+    data, _, _ = grade(top, SOLUTION)
+    assert data["score"] == POINTS
+    folder = solution_with(tmp_path, "handler", "    raise IndexError('too far')\n")
+    data, _, _ = grade(top, folder)
+    assert data["score"] == 0 and "IndexError: too far" in data["tests"][0]["output"]
