@@ -256,3 +256,22 @@ def test_the_bundle_grades_on_python_310(root: Path, tmp_path: Path,
     folder = solution_with(tmp_path, "handler", "    raise IndexError('too far')\n")
     data, _, _ = grade(top, folder)
     assert data["score"] == 0 and "IndexError: too far" in data["tests"][0]["output"]
+
+
+def test_a_plain_install_grades(tmp_path: Path) -> None:
+    """pip install . (not editable): the grader finds the tests inside the package."""
+    venv = tmp_path / "venv"
+    had_build = (REPO / "build").exists()
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", str(REPO),
+                                "pytest", "pytest-timeout"],
+                               capture_output=True, text=True, timeout=600)
+    assert installed.returncode == 0, installed.stderr
+    out = tmp_path / "results.json"
+    done = subprocess.run([str(venv / "bin" / "raft-grade"), str(SOLUTION), "--test", TEST,
+                           "--out", str(out)], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(out.read_text())["score"] == 1
+    if not had_build:  # what pip's build left in the tree
+        shutil.rmtree(REPO / "build", ignore_errors=True)

@@ -251,7 +251,8 @@ def build(out: Path, options: Options) -> int:
             for wheel in sorted(wheels.glob("*.whl")):
                 _add_file(bundle, f"wheels/{wheel.name}", wheel.read_bytes())
         os.replace(partial, out)
-    print(f"wrote {out}: {len(options.tests)} tests of {', '.join(options.parts)}, "
+    parts = sorted({results.part_of(name) for name in options.tests})
+    print(f"wrote {out}: {len(options.tests)} test(s) of {', '.join(parts)}, "
           f"{options.runs} run(s) each, {options.test_timeout:.0f} s a test, "
           f"{options.total_timeout:.0f} s in all (hard stop {hard_stop} s), "
           f"{max_score:g} points, visibility {options.visibility}"
