@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 from typing import Any, Dict, Iterator, Tuple
@@ -275,3 +277,27 @@ def test_a_plain_install_grades(tmp_path: Path) -> None:
     assert json.loads(out.read_text())["score"] == 1
     if not had_build:  # what pip's build left in the tree
         shutil.rmtree(REPO / "build", ignore_errors=True)
+
+
+def test_the_hard_stop_still_gives_results_and_ends_the_test(root: Path, tmp_path: Path) -> None:
+    """run_autograder's `timeout` sends SIGTERM: results say so, no test process is left."""
+    folder = solution_with(tmp_path, "stuck", "    time.sleep(600)\n")
+    shutil.rmtree(root / "submission", ignore_errors=True)
+    shutil.copytree(folder, root / "submission")
+    out = root / "results" / "results.json"
+    out.unlink(missing_ok=True)
+    grader = subprocess.Popen([str(root / "raft-venv" / "bin" / "python"), "-I", "-m",
+                               "labstaff.autograder"], cwd=root,
+                              env=dict(os.environ, AUTOGRADER_ROOT=str(root)),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert grader.stdout is not None
+    assert grader.stdout.readline().startswith("grading ")
+    time.sleep(3.0)  # past the import check: the test process is in its sleep
+    grader.send_signal(signal.SIGTERM)
+    grader.communicate(timeout=30)
+    data = json.loads(out.read_text())
+    assert results.check(data) == []
+    assert "stopped after" in data["tests"][0]["output"] and data["score"] == 0
+    left = subprocess.run(["pgrep", "-f", str(root / "raft-venv")], capture_output=True,
+                          text=True)
+    assert left.stdout.strip() == ""

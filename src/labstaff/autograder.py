@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -31,6 +32,10 @@ CONFIG = "config.json"
 SKIPPED_FOLDERS = {"__MACOSX", ".git", ".venv", "venv", "site-packages", "__pycache__"}
 # A zip may hold a whole repository; only its raft.py files are extracted.
 MAX_RAFT_BYTES = 5_000_000
+
+
+class HardStop(BaseException):
+    """run_autograder's `timeout` sent SIGTERM: the grading overran its budget."""
 
 
 class SubmissionError(ValueError):
@@ -129,6 +134,11 @@ def run(root: Path) -> Dict[str, Any]:
     except SubmissionError as err:
         print(f"submission problem: {err}", flush=True)
         return results.crash_results(str(err), "", _max(config), time.monotonic() - t0)
+    except HardStop:
+        seconds = time.monotonic() - t0
+        cause = (f"the grading was stopped after {seconds:.0f} s, beyond its budget of "
+                 f"{config['total_timeout'] if config else '?'} s: tell the course staff")
+        return results.crash_results(cause, "", _max(config), seconds)
     except BaseException as err:  # the grader's own failure must still give a results.json
         detail = traceback.format_exc()
         print(detail, flush=True)
@@ -146,8 +156,34 @@ def _max(config: Optional[Dict[str, Any]]) -> float:
         return 1.0
 
 
+def _children() -> List[int]:
+    """This process's child processes (Linux's /proc; none found elsewhere)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # "pid (comm) state ppid ...": comm may hold spaces, so split after ')'.
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == os.getpid():
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _stop(signum: int, frame: Any) -> None:
+    # Each test runs in its own session (labstaff.grade): end those too, or
+    # they would outlive the grader.
+    for child in _children():
+        try:
+            os.killpg(child, signal.SIGKILL)
+        except OSError:
+            pass
+    raise HardStop()
+
+
 def main() -> int:
     root = Path(os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+    signal.signal(signal.SIGTERM, _stop)
     data = run(root)
     results.write_atomic(root / "results" / "results.json", data)
     print(f"results written to {root / 'results' / 'results.json'}: score {data['score']}",
