@@ -3,17 +3,21 @@
     raft-grade path/to/raft.py
     raft-grade path/to/submission/ --part 2A --part 2B --runs 3
     raft-grade raft.py --out /autograder/results/results.json
+    raft-grade raft.py --weights weights.json --visibility after_due_date
+    raft-grade --bundle autograder.zip --part 2A --part 2B   (see labstaff.bundle)
+    raft-grade --try-bundle autograder.zip path/to/submission
 
 The submission is a raft.py, or a folder holding one (directly, in raft/, or
 in src/raft/). Only that file is taken: labgob, labrpc, the persister, the
 harness and the tests are this package's. Each test runs in a fresh process
 under --test-timeout (default 120 s), the whole grading under
 --total-timeout (default 600 s); with --runs N a test earns its point only if
-all N runs pass. Writes Gradescope's results.json and prints a table.
+all N runs pass. Prints a line as each test ends, writes Gradescope's
+results.json (labstaff.results) and prints a table.
 
 A broken submission never hangs or crashes the grader: a syntax or import
 error, an endless loop, threads that outlive Kill(), a test that overruns,
-each is a failed test with a one-line reason.
+each is a failed test with a one-line reason and its detail (labstaff.reasons).
 """
 
 from __future__ import annotations
