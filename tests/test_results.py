@@ -98,3 +98,12 @@ def test_write_atomic_replaces_the_whole_file(tmp_path: Path) -> None:
         write_atomic(path, {"score": object()})
     assert json.loads(path.read_text()) == {"score": 2}
     assert [p.name for p in path.parent.iterdir()] == ["results.json"]
+
+
+def test_a_failure_in_a_later_run_says_which_without_repeating_the_cause() -> None:
+    done = Grading(seconds=1.0)
+    done.outcomes.append(Outcome("TestBackup2B", False, 9.0, "run 2 of 3: too slow",
+                                 "too slow\n\nthe detail", runs=2))
+    (test,) = results_json(done)["tests"]
+    assert test["output"].startswith("**Failed:** run 2 of 3: too slow\n")
+    assert test["output"].count("too slow") == 1 and "the detail" in test["output"]

@@ -118,8 +118,9 @@ def test_output(outcome: Any) -> str:
         return f"**Passed**{runs} in {outcome.seconds:.1f} s\n\n{_fence(outcome.output)}"
     cause = outcome.reason.splitlines()[0] if outcome.reason else "failed"
     detail = outcome.output
-    if detail.startswith(cause):
-        detail = detail[len(cause):].lstrip("\n")
+    head = detail.split("\n", 1)[0]
+    if head and cause.endswith(head):  # the cause, maybe with "run 2 of 3: " before it
+        detail = detail[len(head):].lstrip("\n")
     text = f"**Failed:** {cause}\n"
     if detail.strip():
         text += f"\n{_fence(detail.rstrip())}\n"
