@@ -16,7 +16,7 @@ import sys
 import time
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, Iterator, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -301,3 +301,19 @@ def test_the_hard_stop_still_gives_results_and_ends_the_test(root: Path, tmp_pat
     left = subprocess.run(["pgrep", "-f", str(root / "raft-venv")], capture_output=True,
                           text=True)
     assert left.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--try-bundle", "{tmp}/nothing.zip", "{tmp}"], "no bundle at"),
+    (["--try-bundle", "{tmp}/fake.zip", "{tmp}"], "is not a zip file"),
+    (["--leaderboard", "{tmp}"], "--leaderboard and --reference go with --bundle"),
+    (["--bundle", "{tmp}/a.zip", "--try-bundle", "{tmp}/fake.zip", "{tmp}"], "give one of them"),
+    (["--bundle", "{tmp}/a.zip", "--weights", "{tmp}/fake.zip"], "cannot read weights"),
+])
+def test_bundle_mistakes_are_named(tmp_path: Path, args: List[str], message: str) -> None:
+    (tmp_path / "fake.zip").write_text("not a zip")
+    done = subprocess.run([sys.executable, "-m", "labstaff.grade",
+                           *[arg.format(tmp=tmp_path) for arg in args]],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and message in done.stderr, done.stderr
+    assert not (tmp_path / "a.zip").exists()

@@ -266,15 +266,22 @@ def unpack(bundle: Path, root: Path) -> None:
     """Gradescope's first step: the zip's files in $root/source, modes kept."""
     source = root / "source"
     source.mkdir(parents=True)
-    with zipfile.ZipFile(bundle) as zipped:
+    try:
+        zipped = zipfile.ZipFile(bundle)
+    except zipfile.BadZipFile as err:
+        raise BundleError(f"{bundle} is not a zip file: {err}") from None
+    with zipped:
         for info in zipped.infolist():
             target = source / info.filename
-            if source not in target.resolve().parents:
+            if source.resolve() not in target.resolve().parents:
                 raise BundleError(f"{bundle}: {info.filename!r} points outside the bundle")
             zipped.extract(info, source)
             mode = (info.external_attr >> 16) & 0o777
             if mode:
                 target.chmod(mode)
+    if not (source / "setup.sh").is_file() or not (source / "run_autograder").is_file():
+        raise BundleError(f"{bundle} has no setup.sh and run_autograder at its root: "
+                          "not an autograder bundle")
 
 
 def setup(root: Path) -> float:
@@ -318,8 +325,8 @@ def run(root: Path, submission: Path) -> Tuple[Dict[str, Any], float, str]:
 def try_bundle(bundle: Path, submission: Optional[Path]) -> int:
     """Unpack, set up and run the bundle on a submission in a temporary root; print it."""
     if submission is None or not submission.exists():
-        raise SystemExit(f"raft-grade: --try-bundle needs a submission (a file or a folder), "
-                         f"got {submission}")
+        raise BundleError(f"--try-bundle needs a submission (a file or a folder), "
+                          f"got {submission}")
     with tempfile.TemporaryDirectory(prefix="raft-autograder-") as scratch:
         root = Path(scratch)
         unpack(bundle, root)

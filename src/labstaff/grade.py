@@ -295,6 +295,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error("--leaderboard and --reference go with --bundle")
     if args.bundle is None and args.submission is None:
         parser.error("give a submission to grade (a raft.py, or a folder holding one)")
+    if args.try_bundle and not args.submission.exists():
+        parser.error(f"no submission at {args.submission}")
+    if args.try_bundle and not args.try_bundle.is_file():
+        parser.error(f"no bundle at {args.try_bundle}")
     if args.submission is not None and not args.try_bundle:
         try:
             find_submission(args.submission)
