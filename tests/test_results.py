@@ -107,3 +107,15 @@ def test_a_failure_in_a_later_run_says_which_without_repeating_the_cause() -> No
     (test,) = results_json(done)["tests"]
     assert test["output"].startswith("**Failed:** run 2 of 3: too slow\n")
     assert test["output"].count("too slow") == 1 and "the detail" in test["output"]
+
+
+def test_the_leaderboard_reference_can_come_from_an_earlier_grading(tmp_path: Path) -> None:
+    from labstaff.bundle import BundleError, Options, measure_reference
+
+    earlier = tmp_path / "solution.json"
+    earlier.write_text(json.dumps(results_json(grading(TESTS))))
+    options = Options(parts=["2A", "2B"], tests=TESTS, reference=earlier)
+    assert measure_reference(options) == {name: (58, 12302) for name in TESTS}
+    earlier.write_text(json.dumps(results_json(grading(TESTS[:1]))))
+    with pytest.raises(BundleError, match="no Passed line for TestReElection2A"):
+        measure_reference(options)
