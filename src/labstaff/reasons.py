@@ -204,9 +204,9 @@ def _hang(lines: List[str]) -> Optional[Reason]:
                         if any(f.startswith("raft/test_raft.py") for f in frames)), None)
     stuck = test_thread[0] if test_thread else ""
     limit = re.search(r"Timeout \(>([\d.]+)s\)", "\n".join(lines))
-    cause = f"Timeout: not done after {limit[1]} s" if limit else f"no progress after {after}"
+    cause = f"Timeout: not done after {limit[1]} s" if limit else "Timeout"
     if stuck:
-        cause += f"; the test was stuck at {stuck}"
+        cause += f"; at {after} the test was at {stuck}"
     parts = [f"Stacks of the threads at {after} (innermost frame first; lab files only):"]
     for head, frames in threads:
         if frames:
