@@ -41,7 +41,8 @@ THREAD_WARNING = re.compile(
 HANDLER = re.compile(r"labrpc: handler (?P<handler>\S+) raised an exception:")
 DUMP_START = re.compile(r"^Timeout \((?P<after>[\d:.]+)\)!$")
 DUMP_THREAD = re.compile(r"^(Current thread|Thread) (?P<id>0x[0-9a-f]+)")
-TESTER_PREFIX = re.compile(r"^(raft\.testing\.)?TestFailure: ")
+# t.Fatalf's TestFailure, pytest.fail's Failed: the message is the cause.
+TESTER_PREFIX = re.compile(r"^((raft\.testing\.)?TestFailure|Failed): ")
 
 
 @dataclass
@@ -240,9 +241,9 @@ def explain(output: str, hung: bool = False) -> Reason:
     found = _handler_exception(lines) or _thread_exceptions(lines)
     if hung or found is None:
         found = dump or found
+    found = found or _tester_failure(lines)
     specific = found is not None
-    found = found or _tester_failure(lines) or Reason(
-        lines[-1].strip() if lines else "the test process printed nothing")
+    found = found or Reason(lines[-1].strip() if lines else "the test process printed nothing")
     detail = found.detail
     tester = list(dict.fromkeys(line.strip() for line in lines
                                 if line.startswith("Test (") or "... Passed --" in line))
