@@ -166,6 +166,8 @@ def results_json(grading: Any, weights: Optional[Mapping[str, float]] = None,
             "visibility": visibility,
             "output": test_output(outcome),
             "output_format": "md",
+            # Not shown to students; kept with the submission for the staff.
+            "extra_data": {"seconds": round(outcome.seconds, 1), "runs": outcome.runs},
         })
     passed = sum(1 for outcome in grading.outcomes if outcome.passed)
     data: Dict[str, Any] = {
