@@ -80,7 +80,7 @@ def test_a_test_that_overruns_even_its_timeout_is_killed(tmp_path: Path) -> None
                        "--test", "TestInitialElection2A", "--test-timeout", "2")
     (test,) = results["tests"]
     assert test["status"] == "failed"
-    assert test["output"].startswith("did not finish within 4 s")
+    assert test["output"].startswith("**Failed:** did not finish within 4 s")
     assert time.monotonic() - t0 < 30
 
 
@@ -102,3 +102,37 @@ def test_bad_arguments_are_usage_errors(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "labstaff.grade", str(tmp_path)],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "no raft.py in" in result.stderr
+
+
+def test_a_handler_that_raises_shows_its_exception(tmp_path: Path) -> None:
+    raises = submission(tmp_path, "handler", "            [][args.Term]\n",
+                        replace="            if args.Term < self.currentTerm:\n"
+                                "                return\n            if self.votedFor")
+    results, table = grade(raises, tmp_path, "--test", "TestInitialElection2A",
+                           "--test-timeout", "30")
+    (test,) = results["tests"]
+    first = test["output"].splitlines()[0]
+    assert first.startswith("**Failed:** RPC handler Raft.RequestVote raised IndexError: "
+                            "list index out of range at raft.py line")
+    assert "[][args.Term]" in test["output"]  # the student's line, from the traceback
+    assert "ExceptionGroup" not in test["output"] and "TestFailure" not in first
+
+
+def test_a_thread_that_raises_shows_its_exception_and_name(tmp_path: Path) -> None:
+    raises = submission(tmp_path, "thread", "        raise KeyError('no such peer')\n",
+                        replace="        while not self.killed():")
+    results, _ = grade(raises, tmp_path, "--test", "TestInitialElection2A",
+                       "--test-timeout", "30")
+    (test,) = results["tests"]
+    first = test["output"].splitlines()[0]
+    assert "raft-S" in first and "-ticker raised KeyError: 'no such peer'" in first
+    assert "in 2 more" in first
+
+
+def test_progress_is_printed_as_each_test_ends(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "labstaff.grade", str(SOLUTION), "--out",
+         str(tmp_path / "r.json"), "--test", "TestInitialElection2A"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )
+    assert "[1/1] TestInitialElection2A" in result.stderr and "PASS" in result.stderr

@@ -30,7 +30,9 @@ shares an object with its caller.
                                            may hold several services
     Handlers are public methods taking exactly (args, reply) and returning
     None. The reply object the handler fills is a fresh instance of the
-    handler's annotated reply type (or, unannotated, of the caller's).
+    handler's annotated reply type (or, unannotated, of the caller's),
+    zeroed as Go's are (see labrpc.replies: required dataclass fields get
+    their type's zero value).
 
 A mistake that the Go lab treats as fatal (an unknown service or method, a
 handler that raises or returns a value, an end name used twice) raises
@@ -52,6 +54,11 @@ from typing import Any, Callable, Dict, Hashable, List, Optional, Set
 
 import labgob
 from labrpc.affinity import pin_to_one_cpu
+from labrpc.replies import ReplyTypeError, new_reply
+from labrpc.shadow import hint_if_shadowed
+
+# A raft.py in the current folder may hide the `raft` package: say what to run.
+hint_if_shadowed()
 
 __all__ = [
     "LabrpcError",
@@ -486,7 +493,7 @@ class Service:
             )
         try:
             args = labgob.loads(payload)
-            reply = (self._reply_types[method_name] or reply_type)()
+            reply = new_reply(self._reply_types[method_name] or reply_type)
             returned = method(args, reply)
             if returned is not None:
                 return _HandlerFailed(
@@ -494,6 +501,8 @@ class Service:
                     "in their reply argument and return None"
                 )
             return _Reply(labgob.dumps_fields(reply, root_name="reply"))
+        except ReplyTypeError as err:
+            return _HandlerFailed(f"labrpc: handler {svc_meth}: {err}")
         except Exception:
             return _HandlerFailed(
                 f"labrpc: handler {svc_meth} raised an exception:\n{traceback.format_exc()}"

@@ -1,14 +1,19 @@
-"""The course staff's tools: grading and the student's starter tree.
+"""The course staff's tools: grading, the Gradescope bundle, the student's starter tree.
 
-    raft-grade      labstaff.grade      grade a raft.py; write Gradescope's results.json
-    raft-starter    labstaff.starter    export the tree a student receives, built from:
-                    labstaff.parts      the parts a course chooses, and their record
-                    labstaff.skeleton   raft.py cut to its skeleton by the SOLUTION marks
-                    labstaff.testcut    the Go tests cut to the chosen parts
-                    labstaff.handout    the student's README, from handout/README.md.in
-                    labstaff.leaks      the check that nothing of the solution ships
-                    labstaff.sandbox    (the grader's) where a test runs; its verdict channel
-                    labstaff.isolation  (the grader's) the unprivileged user it runs as
+    raft-grade      labstaff.grade       grade a raft.py; write Gradescope's results.json
+                    labstaff.sandbox     where a test runs; its verdict channel
+                    labstaff.isolation   the unprivileged user it runs as
+                    labstaff.results     results.json: weights, numbers, Markdown, leaderboard
+                    labstaff.reasons     a failed test's cause in one line, and its detail
+    raft-grade --bundle / --try-bundle
+                    labstaff.bundle      build a Gradescope autograder zip; run one locally
+                    labstaff.autograder  what the bundle's run_autograder runs
+    raft-starter    labstaff.starter     export the tree a student receives, built from:
+                    labstaff.parts       the parts a course chooses, and their record
+                    labstaff.skeleton    raft.py cut to its skeleton by the SOLUTION marks
+                    labstaff.testcut     the Go tests cut to the chosen parts
+                    labstaff.handout     the student's README, from handout/README.md.in
+                    labstaff.leaks       the check that nothing of the solution ships
 
 This package never ships to students: the starter export is "everything
 but labstaff".

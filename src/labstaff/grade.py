@@ -5,17 +5,21 @@
     raft-grade raft.py --out /autograder/results/results.json
     raft-grade raft.py --parts-from starter/   # the parts that starter tree assigns
     raft-grade raft.py --timeline pages/       # failing tests' timeline pages, named in the results
+    raft-grade raft.py --weights weights.json --visibility after_due_date
+    raft-grade --bundle autograder.zip --part 2A --part 2B   (see labstaff.bundle)
+    raft-grade --try-bundle autograder.zip path/to/submission
 
 The submission is a raft.py, or a folder holding one (directly, in raft/, or
 in src/raft/). Only that file is taken: labgob, labrpc, the persister, the
 harness and the tests are this package's. Each test runs in a fresh process
 under --test-timeout (default 120 s), the whole grading under
 --total-timeout (default 600 s); with --runs N a test earns its point only if
-all N runs pass. Writes Gradescope's results.json and prints a table.
+all N runs pass. Prints a line as each test ends, writes Gradescope's
+results.json (labstaff.results) and prints a table.
 
 A broken submission never hangs or crashes the grader: a syntax or import
 error, an endless loop, threads that outlive Kill(), a test that overruns,
-each is a failed test with a one-line reason.
+each is a failed test with a one-line reason and its detail (labstaff.reasons).
 
 Nor can it forge a grade (labstaff.sandbox and labstaff.isolation run it): a test passes only on
 the harness's own report, sent after its last check over a channel the
@@ -28,19 +32,19 @@ harness, the tests, the results or the grader.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from labstaff import isolation as isolating
+from labstaff import reasons, results
 from labstaff.isolation import Isolation
 from labstaff.parts import PartsError, read_record
-from labstaff.sandbox import Sandbox, write_atomically
+from labstaff.sandbox import Sandbox
 
 # The lab's packages sit beside this one (in src/, or in site-packages when
 # installed); found by path, since importing `raft` from a folder holding a
@@ -53,7 +57,10 @@ PARTS = ("2A", "2B", "2C", "2D")
 # How long a test process may take to exit after pytest's own timeout
 # (at most; never more than the test's own timeout).
 EXIT_GRACE_S = 15.0
-LOG_TAIL_LINES = 40
+# A hung test's thread stacks are dumped (faulthandler, from a C thread, so
+# even a loop that holds the GIL or swallows pytest-timeout's exception
+# shows where it is) this long before its timeout.
+STACKS_BEFORE_TIMEOUT_S = 5.0
 
 # The sandbox's pytest settings: the package's own (setup.cfg), restated so
 # that nothing from the submission's folder can change them.
@@ -117,23 +124,6 @@ def make_sandbox(submission: Path, isolation: Optional[Isolation] = None) -> San
                    isolation or Isolation.for_this_process())
 
 
-def _reason(output: str) -> str:
-    """One line that says why a test failed."""
-    lines = output.splitlines()
-    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
-    for line in errors:
-        if re.search(r"(Error|Exception|Failure|Failed|Timeout)\b", line):
-            return line
-    if errors:
-        return errors[0]
-    summary = [line for line in lines if line.startswith(("FAILED", "ERROR"))]
-    return summary[0] if summary else (lines[-1] if lines else "no output")
-
-
-def _tail(output: str) -> str:
-    return "\n".join(output.splitlines()[-LOG_TAIL_LINES:])
-
-
 def import_problem(sandbox: Sandbox) -> Optional[str]:
     """Why the submission cannot be imported, or None."""
     run = sandbox.run_python(IMPORT_CHECK, timeout=30)
@@ -141,8 +131,10 @@ def import_problem(sandbox: Sandbox) -> Optional[str]:
         return None
     if run.status is None:
         return "importing raft.py did not finish within 30 s"
-    last = [line for line in run.output.splitlines() if line.strip()]
-    return f"raft.py cannot be imported: {last[-1] if last else 'no output'}"
+    output = run.output.replace(f"{sandbox.src.parent}{os.sep}", "")
+    last = [line for line in output.splitlines() if line.strip()]
+    cause = f"raft.py cannot be imported: {last[-1] if last else 'no output'}"
+    return f"{reasons.clip(cause, reasons.LINE_CHARS)}\n\n{reasons.clip(output)}"
 
 
 def run_test(sandbox: Sandbox, name: str, test_timeout: float) -> Outcome:
@@ -151,34 +143,40 @@ def run_test(sandbox: Sandbox, name: str, test_timeout: float) -> Outcome:
     The harness's verdict comes over the sandbox's channel; the exit status
     only explains a test that ended before its verdict.
     """
+    stacks_at = max(test_timeout - STACKS_BEFORE_TIMEOUT_S, 0.8 * test_timeout)
     args = ["-q", "-p", "no:cacheprovider", *PLUGINS, "--timeout", str(test_timeout),
+            "-o", f"faulthandler_timeout={stacks_at:.1f}",
             str(sandbox.src / "raft" / f"{RAFT_TESTS}::{name}")]
     limit = test_timeout + min(EXIT_GRACE_S, test_timeout)
     run = sandbox.run_test(args, name, limit)
     output, verdict = run.output, run.verdict
     tampered = sandbox.tampered()
-    if tampered:
-        sandbox.restore()
-        reason = f"{HARNESS_CHANGED}: {', '.join(tampered)} (files in the grader's sandbox)"
-    elif verdict is not None and verdict.word == "harness-changed":
-        reason = f"{HARNESS_CHANGED}: {verdict.detail.replace(',', ', ')}"
-    elif verdict is not None and verdict.passed and run.status is not None:
+    if verdict is not None and verdict.passed and run.status is not None and not tampered:
         passed_lines = [line.strip() for line in output.splitlines() if "... Passed --" in line]
         return Outcome(name, True, run.seconds, "", "\n".join(passed_lines) or "passed")
+    why = reasons.explain(output, hung=verdict is None and run.status is None)
+    if tampered:
+        sandbox.restore()
+        why.cause = f"{HARNESS_CHANGED}: {', '.join(tampered)} (files in the grader's sandbox)"
+    elif verdict is not None and verdict.word == "harness-changed":
+        why.cause = f"{HARNESS_CHANGED}: {verdict.detail.replace(',', ', ')}"
     elif verdict is not None and verdict.passed:
-        reason = "the test passed, but its process did not exit: threads still running"
+        why.cause = "the test passed, but its process did not exit: threads still running"
     elif verdict is None and run.status is None:
         reason = f"did not finish within {limit:.0f} s (the test's limit is {test_timeout:.0f} s)"
+        why.cause = f"{reason}; {why.cause}"
     elif verdict is None:
-        reason = f"the test process {run.ending()} before the test finished"
-    else:
-        reason = verdict.detail or _reason(output)
-    return Outcome(name, False, run.seconds, reason, f"{reason}\n\n{_tail(output)}")
+        why.cause = f"the test process {run.ending()} before the test finished"
+    elif verdict.detail:
+        why.cause = verdict.detail
+    return Outcome(name, False, run.seconds, why.cause, why.text())
 
 
 def grade(submission: Path, parts: Sequence[str], runs: int, test_timeout: float,
           total_timeout: float, only: Sequence[str] = (),
-          isolation: Optional[Isolation] = None) -> Grading:
+          isolation: Optional[Isolation] = None,
+          progress: Optional[Callable[[int, int, Outcome], None]] = None) -> Grading:
+    """Grade submission; progress(done, total, outcome) is called after each test."""
     names = [n for n in tests_of(parts) if not only or n in only]
     sandbox = make_sandbox(find_submission(submission), isolation)
     grading = Grading()
@@ -187,7 +185,8 @@ def grade(submission: Path, parts: Sequence[str], runs: int, test_timeout: float
         problem = import_problem(sandbox)
         for name in names:
             if problem:
-                grading.outcomes.append(Outcome(name, False, 0.0, problem, problem))
+                grading.outcomes.append(Outcome(name, False, 0.0, problem.splitlines()[0],
+                                                problem))
                 continue
             outcome: Optional[Outcome] = None
             for run in range(1, runs + 1):
@@ -203,6 +202,8 @@ def grade(submission: Path, parts: Sequence[str], runs: int, test_timeout: float
                         outcome.reason = f"run {run} of {runs}: {outcome.reason}"
                     break
             grading.outcomes.append(outcome)
+            if progress is not None:
+                progress(len(grading.outcomes), len(names), outcome)
     finally:
         sandbox.close()
     grading.seconds = time.monotonic() - t0
@@ -218,22 +219,8 @@ def attach_timelines(grading: Grading, folder: Path, since: float) -> None:
 
 
 def results_json(grading: Grading) -> dict:
-    """Gradescope's results format: one point a test."""
-    tests = [
-        {
-            "name": outcome.name,
-            "score": 1 if outcome.passed else 0,
-            "max_score": 1,
-            "status": "passed" if outcome.passed else "failed",
-            "output": outcome.output,
-        }
-        for outcome in grading.outcomes
-    ]
-    return {
-        "score": sum(test["score"] for test in tests),
-        "execution_time": round(grading.seconds, 1),
-        "tests": tests,
-    }
+    """Gradescope's results format, one point a test (see labstaff.results)."""
+    return results.results_json(grading)
 
 
 def table(grading: Grading) -> str:
@@ -251,9 +238,11 @@ def table(grading: Grading) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="raft-grade",
-        description="Grade a student's raft.py with this package's harness and tests.",
+        description="Grade a student's raft.py with this package's harness and tests; "
+                    "or build (--bundle) and try (--try-bundle) a Gradescope autograder.",
     )
-    parser.add_argument("submission", type=Path, help="a raft.py, or a folder holding one")
+    parser.add_argument("submission", type=Path, nargs="?",
+                        help="a raft.py, or a folder holding one")
     parser.add_argument("--part", action="append", choices=PARTS,
                         help="a part to grade (repeatable; default 2A)")
     parser.add_argument("--parts-from", type=Path, metavar="TREE",
@@ -276,15 +265,41 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="as root, the user the tests run as (default: "
                              f"{isolating.DEFAULT_USER} or the next free one of a pool, "
                              "created if missing)")
+    parser.add_argument("--weights", type=Path,
+                        help='points per part or test, a JSON object: {"2A": 20, "2B": 30}')
+    parser.add_argument("--visibility", choices=results.VISIBILITIES, default="visible",
+                        help="when students see each test's result (default visible)")
+    bundles = parser.add_argument_group("Gradescope autograder (see labstaff.bundle)")
+    bundles.add_argument("--bundle", type=Path, metavar="OUT.zip",
+                         help="write an autograder zip that grades with these options")
+    bundles.add_argument("--leaderboard", action="store_true",
+                         help="with --bundle: rank RPCs and bytes against the reference Raft")
+    bundles.add_argument("--reference", type=Path, metavar="RESULTS.json",
+                         help="with --leaderboard: the reference's figures from this "
+                              "grading of it, instead of measuring them now")
+    bundles.add_argument("--try-bundle", type=Path, metavar="BUNDLE.zip",
+                         help="run BUNDLE.zip on the submission as Gradescope does, in a "
+                              "temporary root, and print the results")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error(f"--runs must be at least 1, got {args.runs}")
     if not (TESTS / RAFT_TESTS).is_file():
         parser.error(f"the grader needs this package's tests, not found at {TESTS}")
-    try:
-        find_submission(args.submission)
-    except FileNotFoundError as err:
-        parser.error(str(err))
+    if args.bundle and args.try_bundle:
+        parser.error("--bundle builds a bundle and --try-bundle runs one: give one of them")
+    if (args.leaderboard or args.reference) and not args.bundle:
+        parser.error("--leaderboard and --reference go with --bundle")
+    if args.bundle is None and args.submission is None:
+        parser.error("give a submission to grade (a raft.py, or a folder holding one)")
+    if args.try_bundle and not args.submission.exists():
+        parser.error(f"no submission at {args.submission}")
+    if args.try_bundle and not args.try_bundle.is_file():
+        parser.error(f"no bundle at {args.try_bundle}")
+    if args.submission is not None and not args.try_bundle:
+        try:
+            find_submission(args.submission)
+        except FileNotFoundError as err:
+            parser.error(str(err))
     if args.parts_from is not None and not args.part:
         try:
             args.part = read_record(args.parts_from)
@@ -294,6 +309,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     unknown = [name for name in args.test if name not in tests_of(PARTS)]
     if unknown:
         parser.error(f"no such test: {', '.join(unknown)}")
+    names = [n for n in tests_of(parts) if not args.test or n in args.test]
+    try:
+        weights = results.load_weights(args.weights, names) if args.weights else None
+    except results.WeightsError as err:
+        parser.error(str(err))
+    if args.bundle or args.try_bundle:
+        from labstaff import bundle  # only the staff building a bundle need it
+        try:
+            if args.try_bundle:
+                return bundle.try_bundle(args.try_bundle, args.submission)
+            return bundle.build(args.bundle, bundle.Options(
+                parts=parts, tests=names, runs=args.runs, test_timeout=args.test_timeout,
+                total_timeout=args.total_timeout, weights=weights,
+                visibility=args.visibility, leaderboard=args.leaderboard,
+                reference=args.reference))
+        except bundle.BundleError as err:
+            print(f"raft-grade: {err}", file=sys.stderr)
+            return 1
 
     isolation = Isolation.for_this_process(args.sandbox_user)
     print(isolation.describe())
@@ -310,13 +343,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.environ["RAFT_TIMELINE"] = str(folder)
     started = time.time()
     grading = grade(args.submission, parts, args.runs, args.test_timeout,
-                    args.total_timeout, args.test, isolation)
+                    args.total_timeout, args.test, isolation, progress=print_progress)
     if args.timeline:
         attach_timelines(grading, args.timeline.resolve(), started)
-    write_atomically(args.out, json.dumps(results_json(grading), indent=2) + "\n")
+    results.write_atomic(args.out, results.results_json(grading, weights, args.visibility))
     print(table(grading))
     print(f"results written to {args.out}")
     return 0
+
+
+def print_progress(done: int, total: int, outcome: Outcome) -> None:
+    verdict = "PASS" if outcome.passed else f"FAIL  {outcome.reason}"
+    print(f"[{done}/{total}] {outcome.name}  {outcome.seconds:.1f} s  {verdict}",
+          file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

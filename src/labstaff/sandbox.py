@@ -7,7 +7,6 @@
     box.tampered()                                -- harness files changed since built
     box.restore()                                 -- put them back
     box.close()
-    write_atomically(path, text)                  -- results.json, by the grader only
 
 Every run of the submission's code is a fresh `python -I -B -u` process in
 its own session, in a fresh working folder, with the harness and the tests
@@ -294,17 +293,3 @@ def _drain(fd: int, into: bytearray) -> None:
         if not chunk:
             return
         into.extend(chunk)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write a file whole, replacing whatever is there (a planted file or symlink too)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise

@@ -113,6 +113,8 @@ class RequestVoteArgs:
 class RequestVoteReply:
     """RequestVote RPC reply (give every field a default)."""
 
+    # STARTER: # Give every field a default (e.g. `Term: int = 0`): a reply
+    # STARTER: # starts empty, as in Go, and RequestVoteReply() must work.
     # STARTER: # Your data here (2A).
     # STARTER: pass
     # SOLUTION BEGIN
