@@ -81,7 +81,9 @@ def running(pid: int) -> bool:
 
 
 def reasons(results: dict) -> List[str]:
-    return [test["output"].splitlines()[0] for test in results["tests"]]
+    """Each test's one-line cause (results.json shows it as "**Failed:** cause")."""
+    return [test["output"].splitlines()[0].removeprefix("**Failed:** ")
+            for test in results["tests"]]
 
 
 # --- ending the process before the harness reports -------------------------------
