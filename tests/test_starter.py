@@ -304,7 +304,7 @@ def test_the_grader_grades_the_parts_a_tree_records(tmp_path: Path,
     from labstaff.parts import write_record
     write_record(tree / "setup.cfg", ["2A", "2B"])
     graded = []
-    monkeypatch.setattr(grade, "grade", lambda sub, parts, *rest: graded.append(parts)
+    monkeypatch.setattr(grade, "grade", lambda sub, parts, *rest, **options: graded.append(parts)
                         or grade.Grading())
     assert grade.main([str(submission), "--parts-from", str(tree), "--out", str(out)]) == 0
     assert grade.main([str(submission), "--parts-from", str(tree), "--part", "2C",

@@ -91,6 +91,11 @@ class _Guard:
                 self._late_problem = foreign[0]
             self.snapshot.add_module(module)
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Every plugin is configured now, and no test module is imported yet."""
+        self.snapshot.add_plugins(session.config.pluginmanager)
+        self.load_harness()
+
     def changes(self) -> List[str]:
         changed = self.snapshot.changes()
         if self._late_problem:
@@ -182,6 +187,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     secret, verdict_fd = _open_channel(spec)
     guard = _Guard(secret, verdict_fd)
+    # Registered first of all (and the secret taken from the environment before
+    # any other plugin runs); the snapshot of plugins and hooks waits for
+    # pytest_sessionstart, once every plugin has configured itself (the
+    # timeline registers its writer then).
     config.pluginmanager.register(guard, "raft-grader-guard")
-    guard.snapshot.add_plugins(config.pluginmanager)
-    guard.load_harness()
