@@ -92,7 +92,7 @@ def test_the_zip_holds_executable_scripts_with_lf_endings(root: Path) -> None:
 def test_the_solution_earns_full_marks_and_a_leaderboard(root: Path, tmp_path: Path) -> None:
     data, _, output = grade(root, SOLUTION)
     test = only_test(data)
-    assert data["score"] == POINTS and test["status"] == "passed"
+    assert data["score"] == POINTS and test["status"] == "passed", test["output"]
     assert test["output"].startswith("**Passed**") and "... Passed --" in test["output"]
     assert f"[1/1] {TEST}" in output  # progress while grading
     board = {entry["name"]: entry["value"] for entry in data["leaderboard"]}
@@ -181,7 +181,7 @@ def test_a_zip_of_a_repository_is_graded(root: Path, tmp_path: Path) -> None:
         repo.writestr("pyraft-lab-main/src/raft/raft.py", SOLUTION.read_text())
         repo.writestr("../../escape/raft.py", "def Make(:\n")  # a name pointing outside
     data, _, _ = grade(root, folder)
-    assert data["score"] == POINTS
+    assert data["score"] == POINTS, data["tests"][0]["output"]
     assert not (tmp_path / "escape").exists() and not (root.parent / "escape").exists()
 
 
