@@ -28,6 +28,7 @@ MAKE = "    rf = Raft(peers, me, persister, applyCh)\n"
 TEST = "TestInitialElection2A"
 TEST_TIMEOUT = 10
 POINTS = 10
+REFERENCE_RPCS, REFERENCE_BYTES = 50, 10000
 
 
 def solution_with(tmp_path: Path, name: str, patch: str, before: str = MAKE) -> Path:
@@ -46,11 +47,19 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     work = tmp_path_factory.mktemp("gradescope")
     weights = work / "weights.json"
     weights.write_text(json.dumps({"2A": POINTS}))
+    # The leaderboard's reference, as an earlier grading of the solution
+    # would give it (measuring it here would add a real-time run to every setup).
+    reference = work / "reference.json"
+    reference.write_text(json.dumps({"tests": [{
+        "name": TEST, "status": "passed",
+        "output": f"**Passed**\n\n```\n  ... Passed --   3.0  3   {REFERENCE_RPCS}   "
+                  f"{REFERENCE_BYTES}    0\n```"}]}))
     zipped = work / "autograder.zip"
     built = subprocess.run(
         [sys.executable, "-m", "labstaff.grade", "--bundle", str(zipped), "--test", TEST,
          "--test-timeout", str(TEST_TIMEOUT), "--total-timeout", "60",
-         "--weights", str(weights), "--visibility", "after_due_date", "--leaderboard"],
+         "--weights", str(weights), "--visibility", "after_due_date", "--leaderboard",
+         "--reference", str(reference)],
         capture_output=True, text=True, timeout=300,
     )
     assert built.returncode == 0, built.stdout + built.stderr
@@ -92,11 +101,14 @@ def test_the_zip_holds_executable_scripts_with_lf_endings(root: Path) -> None:
 def test_the_solution_earns_full_marks_and_a_leaderboard(root: Path, tmp_path: Path) -> None:
     data, _, output = grade(root, SOLUTION)
     test = only_test(data)
-    assert data["score"] == POINTS and test["status"] == "passed"
+    assert data["score"] == POINTS and test["status"] == "passed", test["output"]
     assert test["output"].startswith("**Passed**") and "... Passed --" in test["output"]
     assert f"[1/1] {TEST}" in output  # progress while grading
     board = {entry["name"]: entry["value"] for entry in data["leaderboard"]}
     assert board["Tests passed"] == 1
+    used = results.figures(test["output"])
+    assert used is not None
+    assert board["RPCs (% of reference)"] == round(100 * used[0] / REFERENCE_RPCS, 1)
     # The reference is this same Raft: its counts vary with timing only (split
     # votes), so the percentages are near 100 but not exactly.
     assert 0 < board["RPCs (% of reference)"] < 1000
@@ -181,7 +193,7 @@ def test_a_zip_of_a_repository_is_graded(root: Path, tmp_path: Path) -> None:
         repo.writestr("pyraft-lab-main/src/raft/raft.py", SOLUTION.read_text())
         repo.writestr("../../escape/raft.py", "def Make(:\n")  # a name pointing outside
     data, _, _ = grade(root, folder)
-    assert data["score"] == POINTS
+    assert data["score"] == POINTS, data["tests"][0]["output"]
     assert not (tmp_path / "escape").exists() and not (root.parent / "escape").exists()
 
 
