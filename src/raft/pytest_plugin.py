@@ -5,6 +5,7 @@ grader with `-p raft.pytest_plugin`), for the lab's tests and the
 project's own:
     the fixture `t`            Go's *testing.T, for tests written like the Go ones
     --race (RAFT_RACE=1)       the race checker (labtools.racecheck)
+    --sim ...                  deterministic simulation (labsim.pytest_plugin)
     a thread-leak check        a test fails if its threads outlive it by 1 s
     the Passed lines           repeated at the end, as `go test` prints them
 """
@@ -20,6 +21,9 @@ import pytest
 
 from labtools import racecheck
 from raft.testing import T
+
+# Features with pytest options of their own, each in its own module.
+pytest_plugins = ["labsim.pytest_plugin"]  # --sim: deterministic simulation
 
 # Lines each test printed through t.Log (its "Test ..." and "Passed" lines).
 _REPORTS: List[Tuple[str, List[str]]] = []
