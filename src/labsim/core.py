@@ -24,6 +24,7 @@ from __future__ import annotations
 import _thread
 import gc
 import heapq
+import os
 import random
 import sys
 from bisect import insort
@@ -109,12 +110,14 @@ class Simulation:
         self.current: Optional[SimThread] = None
         self.main: Optional[SimThread] = None
         self.steps = 0
+        self.switches = 0
         self.live = 0
         self.failure: Optional[SimFailure] = None
         self.notes: List[str] = []
         self.stopping = False
         self.trace: Optional[List[Tuple[int, str, int]]] = [] if trace else None
         self._random_state: Any = None
+        self._affinity: Optional[Any] = None
         self._gc_was_enabled = False
         self._forever = _thread.allocate_lock()
         self._forever.acquire()
@@ -136,6 +139,7 @@ class Simulation:
         # that differ between runs; collect only between runs.
         self._gc_was_enabled = gc.isenabled()
         gc.disable()
+        self._affinity = _pin_to_this_cpu()
         _ACTIVE = self
         return rec
 
@@ -165,6 +169,8 @@ class Simulation:
         if self._gc_was_enabled:
             gc.enable()
         gc.collect()
+        if self._affinity is not None:
+            os.sched_setaffinity(0, self._affinity)
 
     def _record(self, name: str, thread: Any) -> SimThread:
         rec = SimThread(len(self.records), name, thread)
@@ -242,8 +248,9 @@ class Simulation:
             self._time_up()
         runnable = self.runnable
         if len(runnable) > 1:
-            nxt = self.strategy.pick(runnable, self.steps)
+            nxt = self.strategy.pick(runnable, self.steps, me)
             if nxt is not me:
+                self.switches += 1
                 self.current = nxt
                 nxt.baton.release()
                 me.baton.acquire()
@@ -319,6 +326,7 @@ class Simulation:
         if nxt is me:
             self._after_wake(me)
             return
+        self.switches += 1
         nxt.baton.release()
         if me is not None:
             me.baton.acquire()
@@ -415,6 +423,24 @@ class Simulation:
     def name_of(self, ident: Optional[int]) -> str:
         rec = self.by_ident.get(ident) if ident is not None else None
         return rec.name if rec is not None else f"an unmanaged thread ({ident})"
+
+
+def _pin_to_this_cpu() -> Optional[Any]:
+    """Keep the run's threads on one CPU: one runs at a time, and a hand-off
+    between threads on two CPUs costs several times one on the same CPU.
+    Returns the mask to restore (None if nothing was changed)."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    allowed = os.sched_getaffinity(0)
+    if len(allowed) <= 1:
+        return None
+    try:
+        with open("/proc/thread-self/stat") as stat:
+            cpu = int(stat.read().rsplit(")", 1)[1].split()[36])
+    except (OSError, IndexError, ValueError):
+        cpu = min(allowed)
+    os.sched_setaffinity(0, {cpu if cpu in allowed else min(allowed)})
+    return allowed
 
 
 def managed() -> Tuple[Optional[Simulation], Optional[SimThread]]:

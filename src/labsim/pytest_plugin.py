@@ -217,6 +217,7 @@ def _write_result(path: str, item: pytest.Item, seed: int, sim: Simulation, took
     line: Dict[str, Any] = {
         "nodeid": item.nodeid, "name": item.name, "seed": seed,
         "strategy": sim.strategy.name, "outcome": outcome, "steps": sim.steps,
+        "switches": sim.switches, "threads": len(sim.records),
         "virtual_s": round(sim.clock.elapsed, 6), "real_s": round(took, 4),
         "replay": replay_command(item.config, item, seed),
     }

@@ -36,7 +36,7 @@ from typing import List, Optional, Sequence
 # installed); found by path, since importing `raft` from a folder holding a
 # student's raft.py would import that file instead.
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-LAB_PACKAGES = ("labgob", "labrpc", "labtools", "raft")
+LAB_PACKAGES = ("labgob", "labrpc", "labsim", "labtools", "raft")
 TESTS = PACKAGE_ROOT / "raft"
 RAFT_TESTS = "test_raft.py"
 PARTS = ("2A", "2B", "2C", "2D")

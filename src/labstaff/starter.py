@@ -29,7 +29,7 @@ END = "# SOLUTION END"
 STARTER = re.compile(r"^(?P<indent>\s*)# STARTER:(?: (?P<text>.*))?$")
 
 FILES = ["README.md", "setup.cfg", "pyproject.toml", ".gitignore"]
-FOLDERS = ["src/labgob", "src/labrpc", "src/raft", "src/labtools", "benchmarks"]
+FOLDERS = ["src/labgob", "src/labrpc", "src/labsim", "src/raft", "src/labtools", "benchmarks"]
 STAFF_PACKAGE = "labstaff"
 STUDENT_TESTS = ["test_labgob.py", "test_labrpc.py", "test_logview.py"]
 
