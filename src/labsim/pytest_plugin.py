@@ -199,6 +199,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: Optional[pytest.Item]) 
             _failures.append(f"{item.nodeid} seed {seed}: {replay_command(config, item, seed)}")
         if results_path:
             _write_result(results_path, item, seed, sim, took, reports)
+        if item.session.shouldfail or item.session.shouldstop:
+            break  # -x / --maxfail: no more seeds either
     item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
 

@@ -3,6 +3,7 @@
     raft-grade path/to/raft.py
     raft-grade path/to/submission/ --part 2A --part 2B --runs 3
     raft-grade raft.py --out /autograder/results/results.json
+    raft-grade raft.py --part 2A --sim-seeds 20   # each test under seeds 1..20
 
 The submission is a raft.py, or a folder holding one (directly, in raft/, or
 in src/raft/). Only that file is taken: labgob, labrpc, the persister, the
@@ -177,11 +178,14 @@ def import_problem(sandbox: Path) -> Optional[str]:
     return f"raft.py cannot be imported: {last[-1] if last else 'no output'}"
 
 
-def run_test(sandbox: Path, name: str, test_timeout: float) -> Outcome:
+def run_test(sandbox: Path, name: str, test_timeout: float, sim_seeds: int = 0) -> Outcome:
     command = [
         sys.executable, "-c", RUNNER, "-q", "-p", "no:cacheprovider", *PLUGINS,
         "--timeout", str(test_timeout), f"src/raft/{RAFT_TESTS}::{name}",
     ]
+    if sim_seeds:
+        # Under the simulation: seeds 1..N, the same on every regrade.
+        command += ["--sim", f"--sim-seeds=1-{sim_seeds}"]
     t0 = time.monotonic()
     limit = test_timeout + min(EXIT_GRACE_S, test_timeout)
     code, output = _run(command, sandbox, limit)
@@ -196,11 +200,14 @@ def run_test(sandbox: Path, name: str, test_timeout: float) -> Outcome:
         reason = "the test passed, but its process did not exit: threads still running"
     else:
         reason = _reason(output)
+    failed_seeds = re.findall(r"^\S+ seed (\d+): pytest --sim", output, flags=re.MULTILINE)
+    if failed_seeds:
+        reason = f"failed with seed(s) {', '.join(failed_seeds)}: {reason}"
     return Outcome(name, False, seconds, reason, f"{reason}\n\n{_tail(output)}")
 
 
 def grade(submission: Path, parts: Sequence[str], runs: int, test_timeout: float,
-          total_timeout: float, only: Sequence[str] = ()) -> Grading:
+          total_timeout: float, only: Sequence[str] = (), sim_seeds: int = 0) -> Grading:
     names = [n for n in tests_of(parts) if not only or n in only]
     sandbox = make_sandbox(find_submission(submission))
     grading = Grading()
@@ -218,7 +225,7 @@ def grade(submission: Path, parts: Sequence[str], runs: int, test_timeout: float
                     reason = f"not run: the {total_timeout:.0f} s grading budget was used up"
                     outcome = Outcome(name, False, 0.0, reason, reason, run - 1)
                     break
-                outcome = run_test(sandbox, name, min(test_timeout, left))
+                outcome = run_test(sandbox, name, min(test_timeout, left), sim_seeds)
                 outcome.runs = run
                 if not outcome.passed:
                     if runs > 1:
@@ -280,7 +287,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="seconds the whole grading may take (default 600)")
     parser.add_argument("--out", type=Path, default=Path("results.json"),
                         help="where to write Gradescope's results.json (default ./results.json)")
+    parser.add_argument("--sim-seeds", type=int, default=0, metavar="N",
+                        help="run each test under the simulation with seeds 1..N "
+                             "(a regrade gives the same score)")
     args = parser.parse_args(argv)
+    if args.sim_seeds < 0:
+        parser.error(f"--sim-seeds must be >= 0, got {args.sim_seeds}")
     if args.runs < 1:
         parser.error(f"--runs must be at least 1, got {args.runs}")
     if not (TESTS / RAFT_TESTS).is_file():
@@ -295,7 +307,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error(f"no such test: {', '.join(unknown)}")
 
     grading = grade(args.submission, parts, args.runs, args.test_timeout,
-                    args.total_timeout, args.test)
+                    args.total_timeout, args.test, args.sim_seeds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results_json(grading), indent=2) + "\n")
     print(table(grading))

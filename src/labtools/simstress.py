@@ -184,4 +184,3 @@ def _keep_log(args: Any, result: Dict[str, Any], base: List[str],
         + result.get("report", "") + "\n\n")
     log.write_text(f"# replay: {result['replay']}\n{note}{text}")
     return log
-
