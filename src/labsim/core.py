@@ -38,7 +38,7 @@ from labsim.strategies import DEFAULT_PERTURB_S, make_strategy
 
 # A thread that passes this many synchronisation points in a row without
 # ever waiting (a lock taken at once, a sleep(0)) is in a busy loop.
-BUSY_STEPS = 200_000
+BUSY_STEPS = 50_000
 # More live threads than this at once fail the run.
 MAX_THREADS = 2000
 # A thread that swallows the stop this many times is parked for good.
@@ -345,7 +345,7 @@ class Simulation:
             raise failure
         if me.killed:
             me.kills += 1
-            if me.kills > KILL_ATTEMPTS:
+            if me.kills >= KILL_ATTEMPTS:
                 self.park(me)
             raise SimKilled(f"{me.name} stopped: its test is over")
 
@@ -359,7 +359,7 @@ class Simulation:
         if main is None or main.done:
             return
         main.pending = failure
-        if self.current is main:
+        if self.current is main and main.ident == _thread.get_ident():
             main.pending = None
             raise failure
         if not main.runnable:

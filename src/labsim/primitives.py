@@ -451,6 +451,8 @@ def thread_start(self: threading.Thread) -> None:
             pass
         except SimFailure as failure:
             # Only the watchdog raises a failure outside the test's thread.
+            if rec.parked:
+                sim._forever.acquire()  # taken out of the run meanwhile
             sim.fail(failure)
         except BaseException:
             # Report it while this thread still holds the baton (pytest turns

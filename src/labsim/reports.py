@@ -13,6 +13,7 @@ from typing import Any, List
 STACK_LIMIT = 12
 # Frames of the simulator itself say nothing about the student's code.
 _OWN_FILES = ("labsim/core.py", "labsim/primitives.py", "labsim/reports.py")
+_THREAD_START = frozenset({"_bootstrap", "_bootstrap_inner", "run"})
 
 
 def describe_wait(sim: Any, what: Any) -> str:
@@ -35,7 +36,9 @@ def _stack(ident: Any) -> List[str]:
         return ["    (no stack: the thread has not started or has ended)\n"]
     lines = []
     for entry in traceback.extract_stack(frame)[-STACK_LIMIT:]:
-        if entry.filename.replace("\\", "/").endswith(_OWN_FILES):
+        filename = entry.filename.replace("\\", "/")
+        if filename.endswith(_OWN_FILES) or (
+                filename.endswith("/threading.py") and entry.name in _THREAD_START):
             continue
         lines.append(f'    File "{entry.filename}", line {entry.lineno}, in {entry.name}\n')
         if entry.line:
@@ -50,7 +53,7 @@ def threads_report(sim: Any, title: str) -> str:
     for rec in sim.records:
         if rec.done:
             continue
-        if rec is sim.current:
+        if rec is sim.current and rec.runnable:
             state = "running"
         elif rec.runnable:
             state = "runnable"
