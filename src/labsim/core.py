@@ -39,6 +39,9 @@ from labsim.strategies import DEFAULT_PERTURB_S, make_strategy
 # A thread that passes this many synchronisation points in a row without
 # ever waiting (a lock taken at once, a sleep(0)) is in a busy loop.
 BUSY_STEPS = 50_000
+# After the time limit, the test's thread is stopped again every this many
+# virtual seconds until it ends (its cleanup may wait on what stalled it).
+TIME_LIMIT_GRACE_S = 10.0
 # More live threads than this at once fail the run.
 MAX_THREADS = 2000
 # A thread that swallows the stop this many times is parked for good.
@@ -272,7 +275,7 @@ class Simulation:
         me.waiting_for = what
         me.reason = ""
         if deadline is not None:
-            deadline += self.strategy.late_by()
+            deadline += self.strategy.timer_late_by()
             me.deadline = deadline
             heapq.heappush(self.timers, (deadline, me.order, me.seq, me, "timeout"))
         else:
@@ -403,9 +406,10 @@ class Simulation:
 
     def _time_up(self) -> None:
         limit = self.time_limit
-        self.time_limit = None  # report once
+        # Again after a grace: the test's cleanup may hang on the same cause.
+        self.time_limit = self.clock.elapsed + TIME_LIMIT_GRACE_S
         self.fail(SimTimeLimit(
-            f"the test ran past its limit of {limit:.0f} s of virtual time\n"
+            f"the test ran past its limit ({limit:.0f} s of virtual time)\n"
             + reports.threads_report(self, "threads:") + self._hint()))
 
     def _record_event(self, me: SimThread, what: Any, prefix: str = "") -> None:

@@ -28,10 +28,12 @@ import time as _time
 from typing import Any, Dict, List, Optional
 
 import pytest
+from _pytest.reports import TestReport
 from _pytest.runner import runtestprotocol
 
 from labsim import patching, seeds, tracecheck, watchdog
 from labsim.core import Simulation
+from labsim.errors import SimFailure
 from labsim.strategies import DEFAULT_PERTURB_S, NAMES
 
 DEFAULT_TIME_LIMIT_S = 120.0
@@ -85,9 +87,10 @@ def pytest_configure(config: pytest.Config) -> None:
         except (ValueError, KeyError):
             limit = None
     _state["limit"] = float(limit) if limit else DEFAULT_TIME_LIMIT_S
-    timeout_plugin = config.pluginmanager.get_plugin("timeout")
-    if timeout_plugin is not None:
-        config.pluginmanager.unregister(timeout_plugin)
+    for name in ("timeout", "pytest_timeout"):  # (entry point, or -p pytest_timeout)
+        timeout_plugin = config.pluginmanager.get_plugin(name)
+        if timeout_plugin is not None:
+            config.pluginmanager.unregister(timeout_plugin)
     patching.install()
     watchdog.ensure_running(config.getoption("sim_watchdog"))
 
@@ -127,10 +130,16 @@ def _run(item: pytest.Item, nextitem: Optional[pytest.Item], seed: int,
     began = _time.perf_counter()
     item._report_sections = []  # (pytest keeps them on the item, across reruns)
     sim.adopt(item.name)
+    escaped: Optional[SimFailure] = None
     try:
         reports = runtestprotocol(item, nextitem=nextitem, log=False)
+    except SimFailure as failure:
+        # Raised in pytest's own code between the phases: report it.
+        escaped, reports = failure, []
     finally:
         sim.shutdown()
+    if escaped is not None:
+        reports = [TestReport(item.nodeid, item.location, {}, "failed", str(escaped), "call")]
     return reports, sim, _time.perf_counter() - began
 
 

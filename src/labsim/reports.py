@@ -37,7 +37,8 @@ def _stack(ident: Any) -> List[str]:
     lines = []
     for entry in traceback.extract_stack(frame)[-STACK_LIMIT:]:
         filename = entry.filename.replace("\\", "/")
-        if filename.endswith(_OWN_FILES) or (
+        if filename.endswith(_OWN_FILES) or "/_pytest/" in filename or "/pluggy/" in filename \
+                or (
                 filename.endswith("/threading.py") and entry.name in _THREAD_START):
             continue
         lines.append(f'    File "{entry.filename}", line {entry.lineno}, in {entry.name}\n')

@@ -7,7 +7,8 @@ One small interface (Strategy):
                                   creation order, never by wake-up order, so
                                   the hash order of sets cannot leak in;
                                   current is the running thread if it may go on
-    late_by()                     extra delay (s) for a wake-up: 0.0 mostly
+    late_by()                     extra delay (s) for a thread woken by another
+    timer_late_by()               extra delay (s) for a sleeper's deadline
 
     RandomWalk  at each synchronisation point, preempt the running thread
                 with probability PREEMPT_CHANCE; when it waits, a uniform choice
@@ -15,10 +16,15 @@ One small interface (Strategy):
                 al., ASPLOS 2010): the highest-priority runnable thread runs;
                 at each change point the running thread drops below all others
 
-Both perturb time the same way (late_by): with probability LATE_CHANCE a
-sleeper's deadline, or a thread woken by another, comes up to
-perturb_s later (default 5 ms, GIL's switch interval: a real thread can
-wait that long for the interpreter). Bugs that need two timers to fire
+Both perturb time the same way. A thread woken by another (a message
+delivered, a lock handed over) comes up to perturb_s later (default 5 ms,
+the GIL's switch interval: a real thread can wait that long for the
+interpreter), with a probability drawn once per run from LATE_CHANCES:
+an idle machine to a loaded one, where every message is a little late.
+A sleeper's deadline comes at most TIMER_JITTER_S late (timers are
+precise even on a loaded machine): timers set together stay together,
+and a message can arrive after them, which is how the real lab meets
+split votes and stale replies. Bugs that need two timers to fire
 within a few milliseconds, or a reply overtaken by a timer, need this:
 the order of runnable threads alone never changes when a timer fires.
 """
@@ -29,7 +35,8 @@ import random
 from typing import Any, Dict, List
 
 DEFAULT_PERTURB_S = 0.005
-LATE_CHANCE = 0.1
+LATE_CHANCES = (0.0, 0.1, 0.5, 1.0)
+TIMER_JITTER_S = 0.0002
 PREEMPT_CHANCE = 0.25
 PCT_DEPTH = 3
 PCT_STEPS = 200_000  # the run length PCT spreads its change points over
@@ -45,6 +52,10 @@ class Strategy:
             raise ValueError(f"time perturbation must be >= 0 s, got {perturb_s!r}")
         self.rng = rng
         self.perturb_s = perturb_s
+        # How loaded this run's machine seems: the chance that a wake-up
+        # comes late, drawn once per run (from an idle machine to one where
+        # every thread waits for the interpreter).
+        self.late_chance = rng.choice(LATE_CHANCES)
 
     def spawned(self, rec: Any) -> None:
         pass
@@ -54,8 +65,13 @@ class Strategy:
         raise NotImplementedError
 
     def late_by(self) -> float:
-        if self.perturb_s and self.rng.random() < LATE_CHANCE:
+        if self.perturb_s and self.rng.random() < self.late_chance:
             return self.rng.random() * self.perturb_s
+        return 0.0
+
+    def timer_late_by(self) -> float:
+        if self.perturb_s and self.late_chance:
+            return self.rng.random() * min(TIMER_JITTER_S, self.perturb_s)
         return 0.0
 
 
