@@ -232,6 +232,9 @@ def _write_result(path: str, item: pytest.Item, seed: int, sim: Simulation, took
         "virtual_s": round(sim.clock.elapsed, 6), "real_s": round(took, 4),
         "replay": replay_command(item.config, item, seed),
     }
+    passed = [text for text in _output(reports).splitlines() if "... Passed --" in text]
+    if passed:
+        line["passed_line"] = passed[-1].strip()
     if outcome == "failed":
         line["report"] = "\n".join(
             f"--- {rep.when}: {rep.outcome}\n{rep.longreprtext}" for rep in reports
