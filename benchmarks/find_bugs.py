@@ -8,8 +8,9 @@ For each bug in benchmarks/bugs (the solution with one small edit), the
 tests of the bug's part run in a sandbox (as the grader builds one) until
 the first failing run, with at most two processes at a time:
   real      `pytest -x -k PART` in two processes, restarted until one fails
-  random    `pytest --sim --sim-seeds ... -x -k PART` (two processes, each its
-  pct       own seeds), by strategy; random-noperturb: no time perturbation
+  random    `pytest --sim --sim-seeds A-B -x -k PART` (two processes, each
+  pct       taking the next block of 10 seeds when its block passes), by
+            strategy; random-noperturb: no time perturbation
 The figure is the wall time until the first failure, or "> cap" if none
 failed within the cap. Prints a table; the last lines give the median
 time to find per column (a bug not found counts as its cap).
@@ -18,6 +19,7 @@ time to find per column (a bug not found counts as its cap).
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import signal
 import statistics
@@ -26,7 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -35,7 +37,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bugs import catalogue  # noqa: E402
 from labstaff.grade import PLUGINS, RUNNER, make_sandbox  # noqa: E402
 
-SEEDS_PER_PROCESS = 100_000  # process i runs seeds i*N+1 .. (i+1)*N
+# Seeds a process runs (each seed runs every test of the part, test by
+# test); then the next process takes the next block of seeds.
+SEEDS_PER_PROCESS = 10
 
 
 def _start(command: List[str], sandbox: Path) -> Tuple[subprocess.Popen, object]:
@@ -53,12 +57,15 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def _race(commands: List[List[str]], sandbox: Path, cap: float,
-          restart: bool) -> Tuple[Optional[float], int, str]:
-    """Run the commands side by side (restarting a passing one if restart)
-    until one fails; (seconds to the failure or None, runs, its output)."""
+def _race(next_command: Callable[[], List[str]], sandbox: Path,
+          cap: float) -> Tuple[Optional[float], int, str]:
+    """Run two commands side by side, each replaced by the next when it
+    passes, until one fails; (seconds to the failure or None, runs, its output)."""
     t0 = time.monotonic()
-    running = [(cmd, *_start(cmd, sandbox)) for cmd in commands]
+    running = []
+    for _ in range(2):
+        cmd = next_command()
+        running.append((cmd, *_start(cmd, sandbox)))
     runs = 0
     try:
         while time.monotonic() - t0 < cap:
@@ -73,9 +80,7 @@ def _race(commands: List[List[str]], sandbox: Path, cap: float,
                     text = output.read().decode(errors="replace")
                     return time.monotonic() - t0, runs, text
                 output.close()
-                if not restart:
-                    running[i] = (cmd, *_start(["true"], sandbox))
-                    continue
+                cmd = next_command()
                 running[i] = (cmd, *_start(cmd, sandbox))
         return None, runs, ""
     finally:
@@ -95,15 +100,18 @@ def measure(bug_name: str, part: str, sandbox: Path, column: str,
     base = [sys.executable, "-c", RUNNER, "-q", "-x", "-p", "no:cacheprovider", *PLUGINS,
             "-k", part, "src/raft/test_raft.py"]
     if column == "real":
-        found, runs, text = _race([base, base], sandbox, cap, restart=True)
+        found, runs, text = _race(lambda: base, sandbox, cap)
         detail = f"{runs} runs"
     else:
         strategy, _, variant = column.partition("-")
         extra = ["--sim-perturb=0"] if variant == "noperturb" else []
-        commands = [[*base, "--sim", f"--sim-strategy={strategy}", *extra,
-                     f"--sim-seeds={i * SEEDS_PER_PROCESS + 1}-{(i + 1) * SEEDS_PER_PROCESS}"]
-                    for i in range(2)]
-        found, runs, text = _race(commands, sandbox, cap, restart=False)
+        blocks = itertools.count()
+
+        def next_block() -> List[str]:
+            first = next(blocks) * SEEDS_PER_PROCESS + 1
+            return [*base, "--sim", f"--sim-strategy={strategy}", *extra,
+                    f"--sim-seeds={first}-{first + SEEDS_PER_PROCESS - 1}"]
+        found, runs, text = _race(next_block, sandbox, cap)
         detail = ""
         for line in text.splitlines():
             if " seed " in line and "--sim-seed" in line:

@@ -308,3 +308,21 @@ def test_a_failing_seed_replays_to_the_same_failure_and_log(tmp_path):
     assert any(re.match(r"^\d{6} ", line) for line in replays[0])  # DPrintf lines kept
     message = [line for line in first["report"].splitlines() if line.startswith("E ")]
     assert message and message[0] in replays[0]
+
+
+def test_grader_sim_seeds_names_the_failing_seeds(tmp_path):
+    submission = tmp_path / "raft.py"
+    submission.write_text(SOLUTION.read_text().replace(TICKER_LOOP, (
+        "        while not self.killed():\n"
+        "            with self.mu:\n"
+        "                pass\n" + TICKER_LOOP), 1))
+    out_json = tmp_path / "results.json"
+    code, out, _ = _run([sys.executable, "-m", "labstaff.grade", str(submission), "--test",
+                         "TestInitialElection2A", "--sim-seeds", "2", "--out", str(out_json)],
+                        ROOT)
+    assert code == 0, out
+    import json
+    result = json.loads(out_json.read_text())
+    assert result["score"] == 0
+    assert "failed with seed(s) 1, 2: " in result["tests"][0]["output"]
+    assert "busy loop" in result["tests"][0]["output"]
