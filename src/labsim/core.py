@@ -38,7 +38,9 @@ from labsim.strategies import DEFAULT_PERTURB_S, make_strategy
 
 # A thread that passes this many synchronisation points in a row without
 # ever waiting (a lock taken at once, a sleep(0)) is in a busy loop.
-BUSY_STEPS = 50_000
+# (The harness's own loops run tens of thousands of points without waiting:
+# churn's final check calls nCommitted for each of ~3000 entries.)
+BUSY_STEPS = 1_000_000
 # After the time limit, the test's thread is stopped again every this many
 # virtual seconds until it ends (its cleanup may wait on what stalled it).
 TIME_LIMIT_GRACE_S = 10.0

@@ -12,6 +12,8 @@
     --sim-perturb MS                      how late a wake-up may come (default 5)
     --sim-watchdog S                      real seconds without a synchronisation
                                           point before an escape is reported
+    --sim-busy-steps N                    points in a row without waiting before a
+                                          busy loop is reported (default 10^6)
     --sim-results FILE                    one JSON line per run (for tools)
 
 Under --sim, pytest-timeout's real-time alarm is off: the test's limit (its
@@ -32,7 +34,7 @@ from _pytest.reports import TestReport
 from _pytest.runner import runtestprotocol
 
 from labsim import patching, seeds, tracecheck, watchdog
-from labsim.core import Simulation
+from labsim.core import BUSY_STEPS, Simulation
 from labsim.errors import SimFailure
 from labsim.strategies import DEFAULT_PERTURB_S, NAMES
 
@@ -58,6 +60,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run each seed twice and fail if the runs differ")
     group.addoption("--sim-watchdog", type=float, default=watchdog.DEFAULT_LIMIT_S,
                     help="real seconds a thread may run without a synchronisation point")
+    group.addoption("--sim-busy-steps", type=int, default=BUSY_STEPS,
+                    help="synchronisation points a thread may pass in a row without "
+                         "waiting before it is reported as a busy loop (default 10^6)")
     group.addoption("--sim-results", default=None,
                     help="append one JSON line per simulated run to this file")
 
@@ -78,6 +83,8 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--sim-seeds: {err}") from None
     if config.getoption("sim_perturb") < 0:
         raise pytest.UsageError("--sim-perturb must be >= 0 ms")
+    if config.getoption("sim_busy_steps") < 1:
+        raise pytest.UsageError("--sim-busy-steps must be >= 1")
     # The test's limit, checked in virtual time; pytest-timeout's SIGALRM
     # would break a thread out of its wait for the baton.
     limit = config.getoption("timeout", None)
@@ -126,6 +133,7 @@ def _run(item: pytest.Item, nextitem: Optional[pytest.Item], seed: int,
         seed, config.getoption("sim_strategy"),
         perturb_s=config.getoption("sim_perturb") / 1000.0,
         time_limit=_time_limit(item), trace=trace,
+        busy_steps=config.getoption("sim_busy_steps"),
         replay_hint=f"replay: {replay_command(config, item, seed)}")
     began = _time.perf_counter()
     item._report_sections = []  # (pytest keeps them on the item, across reruns)
