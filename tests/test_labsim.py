@@ -333,3 +333,21 @@ def test_grader_sim_seeds_names_the_failing_seeds(tmp_path):
     assert result["score"] == 0
     assert "failed with seed(s) 1, 2: " in result["tests"][0]["output"]
     assert "expected one leader, got none" in result["tests"][0]["output"]
+
+
+def test_stress_sim_reports_failing_seeds_with_replay_and_log(tmp_path):
+    logs = tmp_path / "logs"
+    code, out, _ = _run([sys.executable, "-m", "labtools.stress", "--sim", "--seeds", "3-4",
+                         "-k", "TestInitialElection2A", "-p", "1", "--logs", str(logs)], ROOT)
+    assert code == 0, out
+    assert "2/2 runs passed, 0 failed" in out
+    # A time limit no run can meet: every seed fails, the same way each time.
+    code, out, _ = _run([sys.executable, "-m", "labtools.stress", "--sim", "-n", "2",
+                         "-k", "TestInitialElection2A", "-p", "2", "--batch", "1",
+                         "--logs", str(logs), "--", "--timeout=1"], ROOT)
+    assert code == 1, out
+    assert "FAIL TestInitialElection2A seed 1" in out and "FAIL TestInitialElection2A seed 2" in out
+    assert "replay: pytest --sim --sim-seed 2 -k TestInitialElection2A" in out
+    log = (logs / "TestInitialElection2A-seed-2.log").read_text()
+    assert "past its limit (1 s of virtual time)" in log
+    assert re.search(r"\b\d{6} [A-Z]+ +S\d+ T\d+ ", log)  # replayed with DPrintf on

@@ -28,7 +28,7 @@ import os
 import random
 import sys
 from bisect import insort
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from labsim import reports
 from labsim.clock import VirtualClock
@@ -462,12 +462,3 @@ def managed() -> Tuple[Optional[Simulation], Optional[SimThread]]:
             # Taken out of the run by the watchdog: it must never run again.
             sim._forever.acquire()
     return None, None
-
-
-def stack_of(rec: SimThread) -> Optional[Any]:
-    if rec.ident is None:
-        return None
-    return sys._current_frames().get(rec.ident)
-
-
-Hook = Callable[[], None]

@@ -1,6 +1,6 @@
 """raft-stress --sim: many seeds of the simulation, many seeds to a process.
 
-    raft-stress --sim -n 1000 -k 2A            seeds 1..1000, 2 processes
+    raft-stress --sim -n 1000 -k 2A -p 2       seeds 1..1000, 2 processes
     raft-stress --sim --seeds 5000-5999 -k 2C --sim-strategy pct -p 2
 
 Each process runs `pytest --sim --sim-seeds A-B` over a batch of seeds
