@@ -8,6 +8,7 @@
     raft-grade raft.py --weights weights.json --visibility after_due_date
     raft-grade --bundle autograder.zip --part 2A --part 2B   (see labstaff.bundle)
     raft-grade --try-bundle autograder.zip path/to/submission
+    raft-grade raft.py --part 2A --sim-seeds 20   # each test under seeds 1..20
 
 The submission is a raft.py, or a folder holding one (directly, in raft/, or
 in src/raft/). Only that file is taken: labgob, labrpc, the persister, the
@@ -50,7 +51,7 @@ from labstaff.sandbox import Sandbox
 # installed); found by path, since importing `raft` from a folder holding a
 # student's raft.py would import that file instead.
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-LAB_PACKAGES = ("labgob", "labrpc", "labtools", "raft")
+LAB_PACKAGES = ("labgob", "labrpc", "labsim", "labtools", "raft")
 TESTS = PACKAGE_ROOT / "raft"
 RAFT_TESTS = "test_raft.py"
 PARTS = ("2A", "2B", "2C", "2D")
@@ -137,7 +138,8 @@ def import_problem(sandbox: Sandbox) -> Optional[str]:
     return f"{reasons.clip(cause, reasons.LINE_CHARS)}\n\n{reasons.clip(output)}"
 
 
-def run_test(sandbox: Sandbox, name: str, test_timeout: float) -> Outcome:
+def run_test(sandbox: Sandbox, name: str, test_timeout: float,
+             sim_seeds: int = 0) -> Outcome:
     """One test in a fresh process; passed only if the harness says so.
 
     The harness's verdict comes over the sandbox's channel; the exit status
@@ -147,6 +149,9 @@ def run_test(sandbox: Sandbox, name: str, test_timeout: float) -> Outcome:
     args = ["-q", "-p", "no:cacheprovider", *PLUGINS, "--timeout", str(test_timeout),
             "-o", f"faulthandler_timeout={stacks_at:.1f}",
             str(sandbox.src / "raft" / f"{RAFT_TESTS}::{name}")]
+    if sim_seeds:
+        # Under the simulation: seeds 1..N, the same on every regrade.
+        args += ["--sim", f"--sim-seeds=1-{sim_seeds}"]
     limit = test_timeout + min(EXIT_GRACE_S, test_timeout)
     run = sandbox.run_test(args, name, limit)
     output, verdict = run.output, run.verdict
@@ -169,13 +174,17 @@ def run_test(sandbox: Sandbox, name: str, test_timeout: float) -> Outcome:
         why.cause = f"the test process {run.ending()} before the test finished"
     elif verdict.detail:
         why.cause = verdict.detail
+    failed_seeds = re.findall(r"^\S+ seed (\d+): pytest --sim", output, flags=re.MULTILINE)
+    if failed_seeds:
+        why.cause = f"failed with seed(s) {', '.join(failed_seeds)}: {why.cause}"
     return Outcome(name, False, run.seconds, why.cause, why.text())
 
 
 def grade(submission: Path, parts: Sequence[str], runs: int, test_timeout: float,
           total_timeout: float, only: Sequence[str] = (),
           isolation: Optional[Isolation] = None,
-          progress: Optional[Callable[[int, int, Outcome], None]] = None) -> Grading:
+          progress: Optional[Callable[[int, int, Outcome], None]] = None,
+          sim_seeds: int = 0) -> Grading:
     """Grade submission; progress(done, total, outcome) is called after each test."""
     names = [n for n in tests_of(parts) if not only or n in only]
     sandbox = make_sandbox(find_submission(submission), isolation)
@@ -195,7 +204,7 @@ def grade(submission: Path, parts: Sequence[str], runs: int, test_timeout: float
                     reason = f"not run: the {total_timeout:.0f} s grading budget was used up"
                     outcome = Outcome(name, False, 0.0, reason, reason, run - 1)
                     break
-                outcome = run_test(sandbox, name, min(test_timeout, left))
+                outcome = run_test(sandbox, name, min(test_timeout, left), sim_seeds)
                 outcome.runs = run
                 if not outcome.passed:
                     if runs > 1:
@@ -280,7 +289,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     bundles.add_argument("--try-bundle", type=Path, metavar="BUNDLE.zip",
                          help="run BUNDLE.zip on the submission as Gradescope does, in a "
                               "temporary root, and print the results")
+    parser.add_argument("--sim-seeds", type=int, default=0, metavar="N",
+                        help="run each test under the simulation with seeds 1..N "
+                             "(a regrade gives the same score)")
     args = parser.parse_args(argv)
+    if args.sim_seeds < 0:
+        parser.error(f"--sim-seeds must be >= 0, got {args.sim_seeds}")
     if args.runs < 1:
         parser.error(f"--runs must be at least 1, got {args.runs}")
     if not (TESTS / RAFT_TESTS).is_file():
@@ -343,7 +357,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.environ["RAFT_TIMELINE"] = str(folder)
     started = time.time()
     grading = grade(args.submission, parts, args.runs, args.test_timeout,
-                    args.total_timeout, args.test, isolation, progress=print_progress)
+                    args.total_timeout, args.test, isolation, progress=print_progress,
+                    sim_seeds=args.sim_seeds)
     if args.timeline:
         attach_timelines(grading, args.timeline.resolve(), started)
     results.write_atomic(args.out, results.results_json(grading, weights, args.visibility))

@@ -4,6 +4,9 @@
     raft-stress -k 2A -n 500 -p 4
     raft-stress -k "TestReElection2A" -n 50 -- -x --timeout 60
 
+    raft-stress --sim -n 1000 -k 2A  # seeds 1..1000 under the simulation
+                                     # (labtools.simstress; --seeds A-B)
+
 Each run is one `pytest -k EXPR` in a fresh process, started in the current
 folder (the repository's root, whose setup.cfg names the tests). The full output of a
 failed run, with its DPrintf lines (RAFT_DEBUG is on unless --no-debug), is
@@ -60,6 +63,16 @@ def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                         help="leave DPrintf off (it is on by default, for the failure logs)")
     parser.add_argument("--race", action="store_true",
                         help="run with the race checker on (RAFT_RACE=1; slower)")
+    sim = parser.add_argument_group("simulation (labtools.simstress)")
+    sim.add_argument("--sim", action="store_true",
+                     help="run seeds under the simulation, many to a process (-n N: 1..N)")
+    sim.add_argument("--seeds", default=None, help="with --sim: the seeds, A-B or a list")
+    sim.add_argument("--sim-strategy", default="random", choices=("random", "pct"),
+                     help="with --sim: the scheduling strategy (default random)")
+    sim.add_argument("--batch", type=int, default=100,
+                     help="with --sim: seeds to a process (default 100)")
+    sim.add_argument("--first-failure", action="store_true",
+                     help="with --sim: stop at the first failing seed")
     argv = list(sys.argv[1:] if argv is None else argv)
     passthrough: List[str] = []
     if "--" in argv:
@@ -98,6 +111,9 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parse(argv)
+    if args.sim:
+        from labtools import simstress
+        return simstress.run(args)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     command = [
         sys.executable, "-m", "pytest", "-k", args.expr, "-q", "-p", "no:cacheprovider",

@@ -6,6 +6,7 @@ project's own:
     the fixture `t`            Go's *testing.T, for tests written like the Go ones
     --race (RAFT_RACE=1)       the race checker (labtools.racecheck; its reports
                                on a test that failed otherwise: race_plugin.py)
+    --sim ...                  deterministic simulation (labsim.pytest_plugin)
     a thread-leak check        a test fails if its threads outlive it by 1 s
     the Passed lines           repeated at the end, as `go test` prints them
     --timeline DIR             timeline pages of failing tests (labtools.timeline_plugin)
@@ -23,10 +24,11 @@ import pytest
 from labtools import racecheck
 from raft.testing import T
 
-# Plugins of the lab's tools and the grader's verdict channel (inert in plain
-# pytest), each its own module; pytest loads them with this one.
-pytest_plugins = ["labtools.timeline_plugin", "raft.verdict",
-                  "raft.race_plugin"]
+# Plugins of the lab's tools (--timeline, --race's reports, --sim) and the
+# grader's verdict channel (inert in plain pytest), each its own module;
+# pytest loads them with this one.
+pytest_plugins = ["labtools.timeline_plugin", "raft.verdict", "raft.race_plugin",
+                  "labsim.pytest_plugin"]
 
 # Lines each test printed through t.Log (its "Test ..." and "Passed" lines).
 _REPORTS: List[Tuple[str, List[str]]] = []

@@ -18,6 +18,9 @@ import os
 import time
 from typing import Any
 
+import labsim
+from labsim.clock import MONOTONIC_ORIGIN
+
 ENV_VAR = "RAFT_DEBUG"
 
 logger = logging.getLogger("raft")
@@ -33,5 +36,8 @@ _START = time.monotonic()
 def DPrintf(format: str, *args: Any) -> None:
     """Log format % args, after the time, when debugging is on (Go's DPrintf)."""
     if Debug:
-        elapsed_ms = int((time.monotonic() - _START) * 1000)
+        # Under the simulation (pytest --sim) every run starts its clock at the
+        # same virtual instant, so that a seed prints the same lines.
+        start = MONOTONIC_ORIGIN if labsim.active() is not None else _START
+        elapsed_ms = int((time.monotonic() - start) * 1000)
         logger.debug("%06d " + format, elapsed_ms, *args)

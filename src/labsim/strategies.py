@@ -1,0 +1,141 @@
+"""Scheduling strategies: which runnable thread goes next, and how late a
+wake-up may come.
+
+One small interface (Strategy):
+    spawned(rec)                  a new thread joined the run
+    pick(runnable, step, current) the next thread; runnable is sorted by
+                                  creation order, never by wake-up order, so
+                                  the hash order of sets cannot leak in;
+                                  current is the running thread if it may go on
+    late_by()                     extra delay (s) for a thread woken by another
+    timer_late_by()               extra delay (s) for a sleeper's deadline
+
+    RandomWalk  at each synchronisation point, preempt the running thread
+                with probability PREEMPT_CHANCE; when it waits, a uniform choice
+    PCT         random priorities with d - 1 change points (Burckhardt et
+                al., ASPLOS 2010): the highest-priority runnable thread runs;
+                at each change point the running thread drops below all others
+
+Both perturb time the same way. A thread woken by another (a message
+delivered, a lock handed over) comes up to perturb_s later (default 5 ms,
+the GIL's switch interval: a real thread can wait that long for the
+interpreter), with a probability drawn once per run from LATE_CHANCES:
+an idle machine to a loaded one, where every message is a little late.
+A sleeper's deadline comes at most TIMER_JITTER_S late (timers are
+precise even on a loaded machine): timers set together stay together,
+and a message can arrive after them, which is how the real lab meets
+split votes and stale replies. Bugs that need two timers to fire
+within a few milliseconds, or a reply overtaken by a timer, need this:
+the order of runnable threads alone never changes when a timer fires.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Dict, List
+
+DEFAULT_PERTURB_S = 0.005
+LATE_CHANCES = (0.0, 0.1, 0.5, 1.0)
+TIMER_JITTER_S = 0.0002
+PREEMPT_CHANCE = 0.25
+PCT_DEPTH = 3
+PCT_STEPS = 200_000  # the run length PCT spreads its change points over
+
+NAMES = ("random", "pct")
+
+
+class Strategy:
+    name = "?"
+
+    def __init__(self, rng: random.Random, perturb_s: float = DEFAULT_PERTURB_S) -> None:
+        if perturb_s < 0:
+            raise ValueError(f"time perturbation must be >= 0 s, got {perturb_s!r}")
+        self.rng = rng
+        self.perturb_s = perturb_s
+        # How loaded this run's machine seems: the chance that a wake-up
+        # comes late, drawn once per run (from an idle machine to one where
+        # every thread waits for the interpreter).
+        self.late_chance = rng.choice(LATE_CHANCES)
+
+    def spawned(self, rec: Any) -> None:
+        pass
+
+    def pick(self, runnable: List[Any], step: int, current: Any = None) -> Any:
+        """current: the running thread, when it could go on running."""
+        raise NotImplementedError
+
+    def late_by(self) -> float:
+        if self.perturb_s and self.rng.random() < self.late_chance:
+            return self.rng.random() * self.perturb_s
+        return 0.0
+
+    def timer_late_by(self) -> float:
+        if self.perturb_s and self.late_chance:
+            return self.rng.random() * min(TIMER_JITTER_S, self.perturb_s)
+        return 0.0
+
+
+class RandomWalk(Strategy):
+    """At a point where the running thread could go on, it is preempted with
+    probability PREEMPT_CHANCE (for a thread chosen uniformly among the others);
+    when it waits, the next thread is chosen uniformly. Real threads under
+    the GIL mostly run until they wait, so most points are not preemptions;
+    fewer switches also make a run cheaper."""
+
+    name = "random"
+
+    def pick(self, runnable: List[Any], step: int, current: Any = None) -> Any:
+        count = len(runnable)
+        if count == 1:
+            return runnable[0]
+        rng = self.rng
+        if current is None:
+            return runnable[rng.randrange(count)]
+        if rng.random() >= PREEMPT_CHANCE:
+            return current
+        other = runnable[rng.randrange(count - 1)]
+        if other is current:
+            other = runnable[count - 1]
+        return other
+
+
+class PCT(Strategy):
+    name = "pct"
+
+    def __init__(self, rng: random.Random, perturb_s: float = DEFAULT_PERTURB_S,
+                 depth: int = PCT_DEPTH, steps: int = PCT_STEPS) -> None:
+        super().__init__(rng, perturb_s)
+        self.depth = depth
+        self._priority: Dict[int, float] = {}
+        # Change point i (1-based) lowers the running thread to priority i.
+        points = sorted(rng.randrange(1, steps) for _ in range(depth - 1))
+        self._changes = {step: depth - 1 - i for i, step in enumerate(points)}
+        self._last: Any = None
+
+    def spawned(self, rec: Any) -> None:
+        self._priority[rec.order] = self.depth + self.rng.random()
+
+    def pick(self, runnable: List[Any], step: int, current: Any = None) -> Any:
+        lowered = self._changes.pop(step, None)
+        if lowered is not None and self._last is not None:
+            self._priority[self._last.order] = float(lowered)
+        best = runnable[0]
+        if len(runnable) > 1:
+            priority = self._priority
+            top = priority.get(best.order, 0.0)
+            for rec in runnable:
+                p = priority.get(rec.order, 0.0)
+                if p > top:
+                    best, top = rec, p
+        self._last = best
+        return best
+
+
+def make_strategy(name: str, seed: int, perturb_s: float = DEFAULT_PERTURB_S) -> Strategy:
+    """The strategy called name, with its own generator seeded from seed."""
+    rng = random.Random(f"labsim-strategy-{seed}")
+    if name == "random":
+        return RandomWalk(rng, perturb_s)
+    if name == "pct":
+        return PCT(rng, perturb_s)
+    raise ValueError(f"unknown simulation strategy {name!r}; choose one of {', '.join(NAMES)}")

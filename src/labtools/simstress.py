@@ -1,0 +1,186 @@
+"""raft-stress --sim: many seeds of the simulation, many seeds to a process.
+
+    raft-stress --sim -n 1000 -k 2A -p 2       seeds 1..1000, 2 processes
+    raft-stress --sim --seeds 5000-5999 -k 2C --sim-strategy pct -p 2
+
+Each process runs `pytest --sim --sim-seeds A-B` over a batch of seeds
+(--batch, default 100) and writes one JSON line per run. A run's outcome
+does not depend on the runs before it in its process (each run reseeds the
+global random, restarts the virtual clock, and tears its fixtures down).
+Every failing (test, seed) is printed with the one command that replays
+it, and replayed once with RAFT_DEBUG=1 to keep its full log in
+--logs DIR as TEST-seed-N.log (the seed means the same run with and
+without debug output). Exits 1 if any run failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+from labsim.seeds import parse_seeds
+
+DEFAULT_BATCH = 100
+
+
+@dataclass
+class _Batch:
+    seeds: List[int]
+    slot: int
+    process: subprocess.Popen
+    results: Path
+    output: Any
+
+
+def _ranges(seeds: List[int]) -> str:
+    """A compact --sim-seeds list for these seeds."""
+    parts: List[str] = []
+    start = prev = seeds[0]
+    for seed in seeds[1:] + [None]:  # type: ignore[list-item]
+        if seed is not None and seed == prev + 1:
+            prev = seed
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if seed is not None:
+            start = prev = seed
+    return ",".join(parts)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes // 60:d}:{minutes % 60:02d}:{secs:02d}"
+
+
+def _reason(report: str) -> str:
+    for line in report.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("E ") and ("Error" in stripped or "Failure" in stripped
+                                          or "Sim" in stripped or "fail" in stripped):
+            return stripped[1:].strip()[:200]
+    for line in report.splitlines():
+        if line.strip().startswith("E "):
+            return line.strip()[1:].strip()[:200]
+    return "failed"
+
+
+def seed_list(args: Any) -> List[int]:
+    if args.seeds:
+        return parse_seeds(args.seeds)
+    return list(range(1, args.runs + 1))
+
+
+def run(args: Any) -> int:
+    """The --sim path of raft-stress (args from labtools.stress)."""
+    try:
+        seeds = seed_list(args)
+    except ValueError as err:
+        print(f"raft-stress: {err}", file=sys.stderr)
+        return 2
+    batch = max(1, args.batch)
+    batches = [seeds[i:i + batch] for i in range(0, len(seeds), batch)]
+    base = [sys.executable, "-m", "pytest", "-k", args.expr, "-q", "-p", "no:cacheprovider",
+            "--sim", f"--sim-strategy={args.sim_strategy}", *args.pytest_args]
+    if args.race:
+        base.append("--race")
+    env = dict(os.environ)
+    env.pop("RAFT_DEBUG", None)
+    args.logs.mkdir(parents=True, exist_ok=True)
+    print(f"stress --sim: seeds {_ranges(seeds)} of `pytest -k {args.expr}` (strategy "
+          f"{args.sim_strategy}), {len(batches)} batch(es), {args.parallel} at a time; "
+          f"failing seeds' logs in {args.logs}/", flush=True)
+    begun = time.monotonic()
+    running: List[_Batch] = []
+    free = list(range(args.parallel))
+    pending = list(batches)
+    runs = passed = 0
+    failures: List[Tuple[Dict[str, Any], Path]] = []
+    seeds_done = 0
+    try:
+        while pending or running:
+            while pending and free:
+                chunk = pending.pop(0)
+                slot = free.pop(0)
+                handle, name = tempfile.mkstemp(prefix="simstress-", suffix=".jsonl")
+                os.close(handle)
+                output = tempfile.TemporaryFile()
+                process = subprocess.Popen(
+                    # One token each: pytest reads its paths before it
+                    # knows a plugin's options, and would take a lone
+                    # existing file name for a path to test.
+                    [*base, f"--sim-seeds={_ranges(chunk)}", f"--sim-results={name}"],
+                    stdout=output, stderr=subprocess.STDOUT,
+                    env=dict(env, LABRPC_CPU=str(slot)))
+                running.append(_Batch(chunk, slot, process, Path(name), output))
+            time.sleep(0.05)
+            for job in [b for b in running if b.process.poll() is not None]:
+                running.remove(job)
+                free.append(job.slot)
+                lines = job.results.read_text().splitlines()
+                job.results.unlink()
+                if not lines and job.process.returncode not in (0, 1):
+                    job.output.seek(0)
+                    tail = job.output.read().decode(errors="replace")[-2000:]
+                    print(f"stress --sim: the batch of seeds {_ranges(job.seeds)} ran no "
+                          f"test (exit {job.process.returncode}):\n{tail}", flush=True)
+                    failures.append(({"name": "(batch)", "seed": job.seeds[0],
+                                      "replay": "", "report": tail}, Path("-")))
+                job.output.close()
+                for line in lines:
+                    result = json.loads(line)
+                    runs += 1
+                    if result["outcome"] != "failed":
+                        passed += 1
+                        continue
+                    log = _keep_log(args, result, base, env)
+                    failures.append((result, log))
+                    print(f"FAIL {result['name']} seed {result['seed']} at "
+                          f"{_clock(time.monotonic() - begun)}: "
+                          f"{_reason(result.get('report', ''))}\n"
+                          f"    replay: {result['replay']}\n    log: {log}", flush=True)
+                    if args.first_failure:
+                        pending.clear()
+                seeds_done += len(job.seeds)
+                print(f"[{seeds_done}/{len(seeds)} seeds] {runs} runs, {passed} passed, "
+                      f"{len(failures)} failed, {_clock(time.monotonic() - begun)}", flush=True)
+                if args.first_failure and failures:
+                    for other in running:
+                        other.process.kill()
+                        other.process.wait()
+                        other.output.close()
+                        other.results.unlink(missing_ok=True)
+                    running.clear()
+    except KeyboardInterrupt:
+        for job in running:
+            job.process.kill()
+        print("\nstress --sim: interrupted", flush=True)
+    wall = time.monotonic() - begun
+    print(f"stress --sim: {passed}/{runs} runs passed, {len(failures)} failed in "
+          f"{_clock(wall)} ({wall:.1f} s)")
+    for result, log in failures:
+        print(f"  {result['name']} seed {result['seed']}: {result['replay']}\n    log: {log}")
+    return 1 if failures or seeds_done < len(seeds) else 0
+
+
+def _keep_log(args: Any, result: Dict[str, Any], base: List[str],
+              env: Dict[str, str]) -> Path:
+    """Replay the failing seed with DPrintf on; keep what it printed."""
+    log = args.logs / f"{result['name']}-seed-{result['seed']}.log"
+    command = [*base, "-k", result["name"], f"--sim-seed={result['seed']}"]
+    if args.no_debug:
+        log.write_text(result.get("report", ""))
+        return log
+    replay = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=dict(env, RAFT_DEBUG="1"), timeout=600)
+    text = replay.stdout.decode(errors="replace")
+    note = "" if replay.returncode != 0 else (
+        "NOTE: the replay with RAFT_DEBUG=1 passed; the failing run's report follows.\n"
+        + result.get("report", "") + "\n\n")
+    log.write_text(f"# replay: {result['replay']}\n{note}{text}")
+    return log
