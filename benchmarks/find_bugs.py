@@ -34,8 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bugs import catalogue  # noqa: E402
-from labstaff.grade import PLUGINS, RUNNER, make_sandbox  # noqa: E402
+from bugs import PLUGINS, RUNNER, catalogue  # noqa: E402
 
 # Seeds a process runs (each seed runs every test of the part, test by
 # test); then the next process takes the next block of seeds.
@@ -139,7 +138,7 @@ def main() -> int:
     print("|---|---|" + "---|" * len(columns), flush=True)
     for bug in catalogue(args.bugs):
         folder = Path(tempfile.mkdtemp(prefix=f"bug-{bug.name}-"))
-        sandbox = make_sandbox(bug.write(folder))
+        sandbox = bug.lab_tree(folder)
         cells = []
         details = []
         for column in columns:

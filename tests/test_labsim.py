@@ -19,9 +19,10 @@ from typing import List, Sequence, Tuple
 
 import pytest
 
-from labstaff.grade import PLUGINS, RUNNER, make_sandbox
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bugs import PLUGINS, RUNNER, catalogue, lab_tree  # noqa: E402
+
 SOLUTION = ROOT / "src" / "raft" / "raft.py"
 HANG_GUARD_S = 120  # a run that takes longer than this has hung: the test fails
 
@@ -46,9 +47,7 @@ def _student(tmp_path: Path, edits: List[Tuple[str, str]]) -> Path:
     for old, new in edits:
         assert source.count(old) == 1, f"edit does not apply: {old[:60]!r}"
         source = source.replace(old, new)
-    submission = tmp_path / "raft.py"
-    submission.write_text(source)
-    return make_sandbox(submission)
+    return lab_tree(tmp_path / "tree", source)
 
 
 def _pytest(sandbox: Path, *args: str, env_extra: dict = None) -> Tuple[int, str, float]:
@@ -286,13 +285,8 @@ def _failure_lines(output: str) -> List[str]:
 
 
 def test_a_failing_seed_replays_to_the_same_failure_and_log(tmp_path):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        from bugs import catalogue
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
     bug = catalogue(["equal_timeouts"])[0]
-    sandbox = make_sandbox(bug.write(tmp_path / "bug"))
+    sandbox = bug.lab_tree(tmp_path / "bug")
     results = tmp_path / "results.jsonl"
     # Many seeds in one process: the failing one must replay alone, too.
     _pytest(sandbox, "src/raft/test_raft.py", "-k", "2A", "--sim", "--sim-seeds=1-40",

@@ -34,7 +34,7 @@ from labstaff.grade import PYTEST_INI  # the grader's pytest settings, restated
 
 SOURCES = Path(__file__).resolve().parents[2] / "src"
 SOLUTION = SOURCES / "raft" / "raft.py"
-LAB_PACKAGES = ("labgob", "labrpc", "labtools", "raft")
+LAB_PACKAGES = ("labgob", "labrpc", "labsim", "labtools", "raft")
 # Runs pytest in a lab tree with its own packages first on sys.path, and with
 # only the lab's plugins (PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 in the environment).
 RUNNER = ("import sys; sys.path.insert(0, 'src'); import pytest; "
@@ -74,13 +74,19 @@ class Bug:
         return path
 
     def lab_tree(self, folder: Path) -> Path:
-        """The lab's packages in folder/src, raft.py with this bug; the grader's pytest.ini."""
-        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-        for package in LAB_PACKAGES:
-            shutil.copytree(SOURCES / package, folder / "src" / package, ignore=ignore)
-        (folder / "src" / "raft" / "raft.py").write_text(self.source())
-        (folder / "pytest.ini").write_text(PYTEST_INI)
-        return folder
+        """The lab's packages in folder/src, raft.py with this bug (see lab_tree)."""
+        return lab_tree(folder, self.source())
+
+
+def lab_tree(folder: Path, raft_source: str) -> Path:
+    """The lab's packages in folder/src with raft_source as raft.py, and the
+    grader's pytest.ini: a tree to run RUNNER in, as the grader runs a test."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for package in LAB_PACKAGES:
+        shutil.copytree(SOURCES / package, folder / "src" / package, ignore=ignore)
+    (folder / "src" / "raft" / "raft.py").write_text(raft_source)
+    (folder / "pytest.ini").write_text(PYTEST_INI)
+    return folder
 
 
 def catalogue(names: Sequence[str] = ()) -> List[Bug]:
