@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bugs import PLUGINS, RUNNER, Bug, catalogue  # noqa: E402
@@ -50,13 +50,15 @@ def race_bugs(names: List[str] = ()) -> List[Bug]:
     return [bug for bug in catalogue(names) if bug.name in EXPECTED]
 
 
-def run_once(bug: Bug, whole: bool = False) -> Tuple[bool, str, float]:
-    """(found, pytest's output, seconds) for one `pytest [-x] -k 2A --race` run."""
+def run_once(bug: Bug, whole: bool = False,
+             extra: Sequence[str] = ()) -> Tuple[bool, str, float]:
+    """(found, pytest's output, seconds) for one `pytest [-x] -k 2A --race` run
+    (with extra arguments for pytest: ["--sim"] runs it under the simulation)."""
     work = Path(tempfile.mkdtemp(prefix=f"race-{bug.name}-"))
     try:
         sandbox = bug.lab_tree(work / "tree")
         command = [sys.executable, "-c", RUNNER, "-q", "-p", "no:cacheprovider",
-                   *PLUGINS, "--race", "-k", "2A", "src/raft/test_raft.py"]
+                   *PLUGINS, "--race", *extra, "-k", "2A", "src/raft/test_raft.py"]
         if not whole:
             command.insert(3, "-x")
         t0 = time.monotonic()

@@ -368,3 +368,9 @@ import race_bugs  # noqa: E402
 def test_a_planted_race_bug_is_reported_by_the_election_tests(bug: object) -> None:
     found, output, _ = race_bugs.run_once(bug)
     assert found, output[-4000:]
+
+
+@pytest.mark.parametrize("bug", race_bugs.race_bugs(), ids=lambda bug: bug.name)
+def test_a_planted_race_bug_is_reported_under_the_simulation_too(bug: object) -> None:
+    found, output, _ = race_bugs.run_once(bug, extra=["--sim"])
+    assert found, output[-4000:]
