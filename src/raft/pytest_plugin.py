@@ -7,6 +7,7 @@ project's own:
     --race (RAFT_RACE=1)       the race checker (labtools.racecheck)
     a thread-leak check        a test fails if its threads outlive it by 1 s
     the Passed lines           repeated at the end, as `go test` prints them
+    --no-monitors, records_of  the run's record and the monitors (raft.monitor_plugin)
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from typing import Iterator, List, Tuple
 import pytest
 
 from labtools import racecheck
+from raft.monitor_plugin import records_of
 from raft.testing import T
+
+# Plugins of the lab's features, each in its own module.
+pytest_plugins = ["raft.monitor_plugin"]
+
+__all__ = ["records_of", "pytest_plugins"]
 
 # Lines each test printed through t.Log (its "Test ..." and "Passed" lines).
 _REPORTS: List[Tuple[str, List[str]]] = []
