@@ -88,7 +88,7 @@ class EchoReply:
 
 
 class Echo:
-    def Ask(self, args: Args, reply: EchoReply) -> None:
+    def HandlerAsk(self, args: Args, reply: EchoReply) -> None:
         reply.Term = args.Term + 1
         reply.Ok = True
 
@@ -106,11 +106,11 @@ def test_each_call_adds_one_rpc_event_with_what_the_network_saw() -> None:
         net.label_end("e", src=0, src_life=3)
         net.Enable("e", True)
         reply = EchoReply()
-        assert end.Call("Echo.Ask", Args(4, [Entry(4, "c")]), reply)
+        assert end.Call("Echo.HandlerAsk", Args(4, [Entry(4, "c")]), reply)
         net.Enable("e", False)
-        assert not end.Call("Echo.Ask", Args(5), EchoReply())
+        assert not end.Call("Echo.HandlerAsk", Args(5), EchoReply())
     ok, cut = record.of_kind("rpc")
-    assert ok["src"] == 0 and ok["dst"] == 1 and ok["method"] == "Echo.Ask"
+    assert ok["src"] == 0 and ok["dst"] == 1 and ok["method"] == "Echo.HandlerAsk"
     assert ok["args"] == {"Term": 4, "Entries": [{"Term": 4, "Command": "c"}]}
     assert ok["reply"] == {"Term": 5, "Ok": True}
     assert ok["outcome"] == "ok" and ok["reordered"] is False
@@ -128,9 +128,9 @@ def test_a_dead_server_and_a_closed_network_are_told_apart() -> None:
     end = net.MakeEnd("e")
     net.Connect("e", 9)
     net.Enable("e", True)
-    assert not end.Call("Echo.Ask", Args(), EchoReply())
+    assert not end.Call("Echo.HandlerAsk", Args(), EchoReply())
     net.Cleanup()
-    assert not end.Call("Echo.Ask", Args(), EchoReply())
+    assert not end.Call("Echo.HandlerAsk", Args(), EchoReply())
     assert [e["outcome"] for e in record.of_kind("rpc")] == ["dead_server", "cleanup"]
 
 
@@ -143,7 +143,7 @@ def test_without_a_record_calls_add_nothing() -> None:
         end = net.MakeEnd("e")
         net.Connect("e", 1)
         net.Enable("e", True)
-        assert end.Call("Echo.Ask", Args(1), EchoReply())
+        assert end.Call("Echo.HandlerAsk", Args(1), EchoReply())
 
 
 def test_the_harness_records_its_actions_rpcs_and_applies() -> None:
