@@ -194,3 +194,23 @@ def test_dprintf_lines_are_tied_to_their_peer(monkeypatch: pytest.MonkeyPatch) -
     for event in lines:
         assert event["peer"] in (0, 1, 2)
         assert f"S{event['peer']} " in event["text"], event
+
+
+def test_logview_reads_a_saved_record(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from labtools import logview
+    clock = FakeClock()
+    record = Record(clock=clock)
+    record.add("meta", test="TestX", peers=3, format=1)
+    clock.now = 101.25
+    record.add("log", peer=1, text="LEADER S1 T2 leader    won the election with 2 votes")
+    record.add("harness", action="crash", peer=2, life=1)
+    record.add("violation", rule="one vote per term", source="Figure 2", message="S2 voted",
+               peers=[2], term=4)
+    path = tmp_path / "run.jsonl"
+    record.save(path)
+    assert logview.main([str(path), "--no-color", "--width", "120"]) == 0
+    out = capsys.readouterr().out
+    assert "== TestX ==" in out
+    assert "1.250" in out and "LEADER T2 leader    won the election" in out
+    assert "HARNESS crash life=1" in out
+    assert "VIOLATION one vote per term: S2" in out
