@@ -398,3 +398,13 @@ def test_a_failed_test_saves_its_record(tmp_path: Path) -> None:
     assert record.events[0]["kind"] == "meta"
     assert record.events[0]["test"] == "TestReElection2A"
     assert record.of_kind("violation")[0]["rule"] == "election safety"
+
+
+def test_a_field_of_an_odd_shape_stops_the_monitors_without_breaking_the_run() -> None:
+    run = Run()
+    run.append(0, 1, 1, at=1.0, entries=[(1, "a")])
+    run.rpc(AE, 0, 1, {"Term": 1, "PrevLogIndex": "one", "PrevLogTerm": 0, "Entries": [],
+                       "LeaderCommit": 3}, {"Term": 1, "Success": True}, 1.1)
+    assert run.reports == []
+    assert run.notes == ["monitor: stopped checking after an unexpected TypeError on "
+                         "event #1: can only concatenate str (not \"int\") to str"]

@@ -167,6 +167,11 @@ class Monitors:
             self._settle(event["t"])
         except _Violation as found:
             self._fail(found)
+        except Exception as err:  # a field of a shape no rule expected
+            # A monitor must never break a run: say so and check no more.
+            self.stopped = True
+            self.note(f"monitor: stopped checking after an unexpected {type(err).__name__} "
+                      f"on event #{event.get('seq')}: {err}")
 
     def _fail(self, found: _Violation) -> None:
         self.stopped = True
@@ -214,6 +219,8 @@ class Monitors:
         reply = _fields(event.get("reply")) if event.get("reply") is not None else None
         if "term" not in args:
             self._missing("term never goes backwards", f"{event['method']}'s args have no Term")
+            return
+        if not isinstance(args["term"], int):
             return
         self._observe_terms(event, args, reply)
         if method == REQUEST_VOTE:
@@ -522,6 +529,8 @@ class Monitors:
     # --- a follower's commits ----------------------------------------------------------
 
     def _check_apply(self, event: Event) -> None:
+        if self.n == 1:
+            return  # a lone peer is its own majority: it commits without RPCs
         peer, index = event.get("peer"), event["index"]
         life = event.get("life", self._life.get(peer))
         if index <= self._life_snapshot.get((peer, life), 0):
