@@ -334,8 +334,7 @@ def test_the_classic_applych_deadlock_is_reported(monkeypatch: pytest.MonkeyPatc
     deadline = time.monotonic() + 5
     while not reports and time.monotonic() < deadline:
         time.sleep(0.05)
-    channel.close()  # what cleanup does: the put returns, the lock is let go
-    for thread in threads:
+    for thread in threads:  # the report broke the deadlock: both threads end
         thread.join(2)
         assert not thread.is_alive()
     assert len(reports) == 1
@@ -408,3 +407,31 @@ def test_a_field_of_an_odd_shape_stops_the_monitors_without_breaking_the_run() -
     assert run.reports == []
     assert run.notes == ["monitor: stopped checking after an unexpected TypeError on "
                          "event #1: can only concatenate str (not \"int\") to str"]
+
+
+def test_a_lost_or_rejected_append_entries_breaks_a_run_of_heartbeats() -> None:
+    run = Run()
+    for k in range(30):
+        lost = k % 10 == 9
+        run.append(0, 1, 1, at=1.0 + 0.05 * k, outcome="reply_dropped" if lost else "ok")
+    assert run.reports == []
+
+
+def test_a_failure_kept_from_another_thread_is_named_first() -> None:
+    from raft.testing import TestFailure
+    t = T(echo=False)
+    t.fail_later("Raft rule broken: commit needs a majority: ...")
+    with pytest.raises(TestFailure) as failure:
+        t.Fatalf("%d committed but no majority", 2)
+    assert str(failure.value) == ("Raft rule broken: commit needs a majority: ...\n"
+                                  "(then: 2 committed but no majority)")
+
+
+def test_a_planted_applych_deadlock_is_named_and_fails_the_test_soon(tmp_path: Path) -> None:
+    t0 = time.monotonic()
+    output = run_test(tmp_path, "apply_holding_lock", "TestSnapshotBasic2D")
+    assert "1 failed" in output
+    assert "TestFailure: applyCh deadlock: S" in output
+    assert "in _applier: self.applyCh.put(msg)" in output
+    assert "in Snapshot: with self.mu:" in output
+    assert time.monotonic() - t0 < 60

@@ -13,7 +13,10 @@ holds its lock while it puts, while the reader calls Snapshot (which wants
 that lock), deadlocks. Here it deadlocks the same way, and is reported: a
 put that has waited DEADLOCK_S while the reader has been inside a call into
 the peer for as long calls on_deadlock(message) once, naming both threads
-and where each one waits.
+and where each one waits; then the channel is closed, which breaks the
+deadlock (the put returns, its message dropped), so that the test's own
+thread, which may be waiting for the same lock in Start or GetState, gets
+to its next check and fails there, rather than at its timeout.
 """
 
 from __future__ import annotations
@@ -150,6 +153,8 @@ class ApplyChannel:
             self._on_deadlock(message)
         finally:
             self._cond.acquire()
+        self._closed = True
+        self._cond.notify_all()
 
 
 def _stack(thread: threading.Thread) -> str:

@@ -135,8 +135,9 @@ class Monitors:
         self._start_any: Dict[Any, Dict[int, Tuple[float, Event, str, Any]]] = \
             defaultdict(dict)
         # heartbeats: (leader, follower, term) -> AppendEntries sorted by sent
-        self._beats: Dict[Tuple[Any, Any, Any], List[Tuple[float, int, Event]]] = \
+        self._beats: Dict[Tuple[Any, Any, Any], List[Tuple[float, int, Event, Any]]] = \
             defaultdict(list)
+        self._breaks: Dict[Tuple[Any, Any, Any], List[float]] = defaultdict(list)
         # leader rules, per (leader, term)
         self._lowest_commit: Dict[Tuple[Any, Any], int] = {}
         # commit index -> (the earliest send that carried it, that event)
@@ -498,31 +499,46 @@ class Monitors:
 
     def _heartbeat(self, event: Event, term: Any, entries: List[Any], commit: Any,
                    success: bool) -> None:
-        """Idle: no entries, the same LeaderCommit, and every one answered with success."""
+        """Idle: no entries, the same LeaderCommit, and every one answered with success.
+
+        Only idle AppendEntries are kept; any other one is a break, which
+        ends a run of idle ones (events come in the order calls returned, so
+        both lists are kept sorted by send time).
+        """
         key = (event.get("src"), event.get("dst"), term)
+        sent = event["sent"]
+        if entries or not success or event["outcome"] != "ok":
+            breaks = self._breaks[key]
+            bisect.insort(breaks, sent)
+            # An idle AppendEntries comes back within 2.2 s of its send, and
+            # looks a window back: older breaks can no longer matter.
+            while breaks[0] < breaks[-1] - 2 * HEARTBEAT_WINDOW_S - 1.0:
+                breaks.pop(0)
+            return
         beats = self._beats[key]
-        clean = 1 if (not entries and success and event["outcome"] == "ok") else 0
-        bisect.insort(beats, (event["sent"], event["id"], event, clean, commit))
-        horizon = event["sent"] - 2 * HEARTBEAT_WINDOW_S
-        while beats and beats[0][0] < horizon:
+        bisect.insort(beats, (sent, event["id"], event, commit))
+        horizon = beats[-1][0] - 2 * HEARTBEAT_WINDOW_S
+        while beats[0][0] < horizon:
             beats.pop(0)
-        run: List[Tuple[float, Event]] = []
-        for sent, _, beat, is_clean, beat_commit in beats:
-            if not is_clean or (run and beat_commit != run[0][2]):
+        # The beats within a window of the new one, cut into runs.
+        low = bisect.bisect_left(beats, (sent - HEARTBEAT_WINDOW_S,))
+        high = bisect.bisect_right(beats, (sent + HEARTBEAT_WINDOW_S, float("inf")))
+        breaks = self._breaks.get(key, [])
+        run: List[Tuple[float, Event, Any]] = []
+        for beat_sent, _, beat, beat_commit in beats[low:high]:
+            if run and (beat_commit != run[-1][2] or _between(breaks, run[-1][0], beat_sent)):
                 run = []
-            if not is_clean:
-                continue
-            run.append((sent, beat, beat_commit))
-            while run and sent - run[0][0] >= HEARTBEAT_WINDOW_S:
+            run.append((beat_sent, beat, beat_commit))
+            while beat_sent - run[0][0] >= HEARTBEAT_WINDOW_S:
                 run.pop(0)
             if len(run) > HEARTBEATS_ALLOWED:
                 leader, follower = key[0], key[1]
                 raise _Violation(
                     "heartbeat rate",
                     f"{_peer(leader)} sent idle {_peer(follower)} {len(run)} AppendEntries "
-                    f"in {sent - run[0][0]:.2f} s (t={_s(run[0][0])} to t={_s(sent)}) in "
-                    f"term {term}: none carried entries or a new LeaderCommit, and each "
-                    f"earlier one was answered with success; at most "
+                    f"in {beat_sent - run[0][0]:.2f} s (t={_s(run[0][0])} to "
+                    f"t={_s(beat_sent)}) in term {term}: none carried entries or a new "
+                    f"LeaderCommit, and each earlier one was answered with success; at most "
                     f"{HEARTBEATS_PER_S} a second are allowed",
                     [leader, follower], term, [run[0][1], run[-1][1]])
 
@@ -563,6 +579,12 @@ class Monitors:
                 f"{_peer(peer)} applied index {index} at t={_s(at)}, but the AppendEntries "
                 f"it had accepted allowed it to commit only through index {bound}",
                 [peer], None, [event])
+
+
+def _between(times: List[float], low: float, high: float) -> bool:
+    """Whether a sorted list holds a time strictly between low and high."""
+    at = bisect.bisect_right(times, low)
+    return at < len(times) and times[at] < high
 
 
 def _name(event: Event) -> str:
