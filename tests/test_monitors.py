@@ -435,3 +435,28 @@ def test_a_planted_applych_deadlock_is_named_and_fails_the_test_soon(tmp_path: P
     assert "in _applier: self.applyCh.put(msg)" in output
     assert "in Snapshot: with self.mu:" in output
     assert time.monotonic() - t0 < 60
+
+
+LATE_VIOLATION = '''
+from raft.config import make_config
+
+
+def test_late(t):
+    cfg = make_config(t, 3, False)
+    for candidate, at in ((0, 1.0), (1, 1.1)):
+        cfg.record.add("rpc", id=candidate, src=candidate, dst=2, method="Raft.RequestVote",
+                       args={"Term": 99}, reply={"Term": 99, "VoteGranted": True},
+                       bytes=1, sent=at, handled=at, handler_done=at, done=at, outcome="ok",
+                       reordered=False, src_life=1, dst_life=1)
+    cfg.cleanup(check=False)  # no check of the harness comes after the violation
+'''
+
+
+def test_a_violation_after_the_last_check_fails_the_test_at_its_end(tmp_path: Path) -> None:
+    (tmp_path / "test_late.py").write_text(LATE_VIOLATION)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_late.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert "1 failed" in result.stdout, result.stdout
+    assert "Raft rule broken: one vote per term: S2 voted for S0 (t=1.000 s) and for S1 " \
+        "(t=1.100 s) in term 99" in result.stdout
