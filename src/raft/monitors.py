@@ -19,6 +19,7 @@ harness's cleanup began are ignored (a killed peer may say anything).
 from __future__ import annotations
 
 import bisect
+import functools
 from collections import defaultdict
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -63,6 +64,7 @@ SOURCES = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def _norm(name: str) -> str:
     return name.replace("_", "").lower()
 
