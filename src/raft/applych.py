@@ -144,8 +144,8 @@ class ApplyChannel:
             f"{now - since:.1f} s in rf.{what}, which needs S{self.peer}'s lock. "
             "Go's applyCh blocks the same way: a peer must not hold its lock while it "
             "puts on applyCh.\n"
-            f"  {putter.name} (holds the lock? it waits here):\n{_stack(putter)}"
-            f"  {thread.name} (waits for the lock here):\n{_stack(thread)}"
+            f"  {putter.name} waits in put here:\n{_stack(putter)}"
+            f"  {thread.name} waits for the lock here:\n{_stack(thread)}"
         )
         # Report without the channel's lock: the report may take locks of its own.
         self._cond.release()

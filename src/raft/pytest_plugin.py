@@ -20,13 +20,10 @@ from typing import Iterator, List, Tuple
 import pytest
 
 from labtools import racecheck
-from raft.monitor_plugin import records_of
 from raft.testing import T
 
 # Plugins of the lab's features, each in its own module.
 pytest_plugins = ["raft.monitor_plugin"]
-
-__all__ = ["records_of", "pytest_plugins"]
 
 # Lines each test printed through t.Log (its "Test ..." and "Passed" lines).
 _REPORTS: List[Tuple[str, List[str]]] = []
@@ -84,3 +81,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for _, lines in _REPORTS:
         for line in lines:
             terminalreporter.write_line(line)
+
+
+def records_of(item: pytest.Item) -> list:
+    """The records of every cluster the test item made (raft.monitor_plugin)."""
+    # Imported here: pytest must load the plugin module itself, first.
+    from raft.monitor_plugin import records_of as of_item
+    return of_item(item)
