@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,3 +216,39 @@ def test_logview_reads_a_saved_record(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "1.250" in out and "LEADER T2 leader    won the election" in out
     assert "HARNESS crash life=1" in out
     assert "VIOLATION one vote per term: S2" in out
+
+
+RECORDS_OF_CONFTEST = '''
+import pytest
+from raft.pytest_plugin import records_of
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    yield
+    if call.when == "call":
+        records = records_of(item)
+        tests = [record.events[0]["test"] for record in records]
+        print(f"RECORDS {len(records)} {tests} {records[0].events[-1]['action']}")
+'''
+
+RECORDS_OF_TEST = '''
+from raft.config import make_config
+
+
+def test_two_clusters(t):
+    with make_config(t, 3, False):
+        pass
+    with make_config(t, 5, False):
+        pass
+'''
+
+
+def test_records_of_gives_every_cluster_a_test_made(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(RECORDS_OF_CONFTEST)
+    (tmp_path / "test_two.py").write_text(RECORDS_OF_TEST)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "test_two.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert "1 passed" in result.stdout, result.stdout
+    assert "RECORDS 2 ['test_two_clusters', 'test_two_clusters'] cleanup" in result.stdout
