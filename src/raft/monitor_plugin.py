@@ -9,7 +9,8 @@
 
 A violation fails the test through the harness (t.fail_later, raised at the
 harness's next check); if the test passes anyway (no check came after it),
-it fails at the end of its call with the violation's message.
+it fails at the end of its call with the violation's message, unless it is
+marked @pytest.mark.violations_expected (a test of the monitors themselves).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "violations_expected: the test breaks Raft's rules on purpose (it tests "
+        "the monitors); a violation does not fail it at its end")
     if config.getoption("no_monitors"):
         os.environ[recording.MONITORS_ENV] = "0"
     if config.getoption("record_failed"):
@@ -66,7 +70,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if call.when != "call":
         return
     records = records_of(item)
-    if report.passed:
+    if report.passed and item.get_closest_marker("violations_expected") is None:
         violations = [event for record in records for event in record.events
                       if event["kind"] == "violation"]
         if violations:
