@@ -504,3 +504,24 @@ def test_a_violation_after_the_last_check_fails_the_test_at_its_end(tmp_path: Pa
     assert "1 failed" in result.stdout, result.stdout
     assert "Raft rule broken: one vote per term: S2 voted for S0 (t=1.000 s) and for S1 " \
         "(t=1.100 s) in term 99" in result.stdout
+
+
+def test_the_grader_quotes_the_broken_rule_and_no_monitors_gives_gos_verdict(
+        tmp_path: Path) -> None:
+    import json
+    (bug,) = catalogue(["heartbeat_too_fast"])
+    submission = bug.write(tmp_path / "student")
+
+    def graded(*flags: str) -> dict:
+        out = tmp_path / "results.json"
+        result = subprocess.run(
+            [sys.executable, "-m", "labstaff.grade", str(submission), "--out", str(out),
+             "--test", "TestInitialElection2A", *flags],
+            capture_output=True, text=True, cwd=tmp_path, timeout=200)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return json.loads(out.read_text())["tests"][0]
+
+    monitored = graded()
+    assert monitored["score"] == 0
+    assert monitored["output"].startswith("Raft rule broken: heartbeat rate: S")
+    assert graded("--no-monitors")["score"] == 1
