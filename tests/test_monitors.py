@@ -39,7 +39,7 @@ class Run:
 
     def rpc(self, method: str, src: int, dst: int, args: dict, reply: Optional[dict],
             sent: float, handled: Optional[float] = None, outcome: str = "ok",
-            src_life: int = 1, dst_life: int = 1) -> None:
+            src_life: int = 1, dst_life: int = 1, delivered: Optional[bool] = None) -> None:
         handled = sent + 0.001 if handled is None and reply is not None else handled
         done = (handled or sent) + 0.002
         self.clock = max(self.clock, done)
@@ -48,7 +48,8 @@ class Run:
                         reply=reply, bytes=10, sent=sent, handled=handled,
                         handler_done=None if handled is None else handled + 0.0005,
                         done=done, outcome=outcome, reordered=False,
-                        src_life=src_life, dst_life=dst_life)
+                        src_life=src_life, dst_life=dst_life,
+                        delivered=reply is not None if delivered is None else delivered)
 
     def harness(self, at: float, action: str, **fields: Any) -> None:
         self.clock = max(self.clock, at)
@@ -233,6 +234,18 @@ def test_follower_commit_bound() -> None:
     assert run.violation() == (
         "Raft rule broken: follower commit bound: S1 applied index 2 at t=1.400 s, but the "
         "AppendEntries it had accepted allowed it to commit only through index 1")
+
+
+def test_an_append_entries_whose_handler_ran_unseen_may_have_allowed_a_commit() -> None:
+    run = Run()
+    run.append(0, 1, 1, at=1.0, entries=[(1, "a"), (1, "b")], commit=0)
+    run.append(0, 2, 1, at=1.0, entries=[(1, "a"), (1, "b")], commit=0)
+    # Delivered, but the caller stopped waiting (S1 was cut off): no reply seen.
+    run.rpc(AE, 0, 1, {"Term": 1, "PrevLogIndex": 2, "PrevLogTerm": 1, "Entries": [],
+                       "LeaderCommit": 2}, None, 1.2, outcome="disconnected", delivered=True)
+    run.harness(1.4, "apply", peer=1, life=1, index=2, command="b")
+    run.harness(7.0, "check", name="checkOneLeader", ok=True, result=0)
+    assert run.reports == []
 
 
 def test_a_missing_field_is_said_once() -> None:

@@ -119,6 +119,7 @@ def test_each_call_adds_one_rpc_event_with_what_the_network_saw() -> None:
     assert ok["src_life"] == 3 and ok["dst_life"] == 7
     assert ok["sent"] <= ok["handled"] <= ok["handler_done"] <= ok["done"]
     assert ok["bytes"] > 0
+    assert ok["delivered"] is True and cut["delivered"] is False
     assert cut["outcome"] == "disconnected" and cut["reply"] is None
     assert cut["handled"] is None
 

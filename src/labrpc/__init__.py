@@ -39,7 +39,9 @@ shares an object with its caller.
 With a record attached, each Call adds one "rpc" event when it returns: the
 method, the args' and the handler's reply's fields (labrpc.record.plain),
 when it was sent, handled and done, and its outcome ("ok", "request_dropped",
-"reply_dropped", "disconnected", "dead_server", "cleanup"). Without one, a
+"reply_dropped", "disconnected", "dead_server", "cleanup"), and whether
+the request reached the server ("delivered": its handler ran, or runs
+after the caller stopped waiting, its reply then unknown). Without one, a
 call costs one attribute test more.
 
 A mistake that the Go lab treats as fatal (an unknown service or method, a
@@ -337,6 +339,7 @@ class Network:
             handled=None if reply is None else reply.started - began,
             handler_done=None if reply is None else reply.finished - began,
             done=done - began, outcome=outcome, reordered=trace.get("reordered", False),
+            delivered=trace.get("delivered", False),
             **{key: value for key, value in labels.items() if key != "src"},
             **trace.get("server_labels", {}),
         )
@@ -442,6 +445,8 @@ class Network:
 
         outcome: Any = None
         if self._pool.submit(run_handler):
+            if trace is not None:
+                trace["delivered"] = True  # its handler runs, whether we wait or not
             while outcome is None:
                 try:
                     outcome = replies.get(timeout=DEAD_CHECK_INTERVAL_S)

@@ -154,6 +154,9 @@ class Monitors:
         self._support: Dict[Tuple[Any, Any], List[Tuple[float, int, Event]]] = \
             defaultdict(list)
         self._led_from: Dict[Tuple[Any, Any], float] = {}
+        # (peer, life) -> the earliest send of an AppendEntries or
+        # InstallSnapshot whose handler ran unseen (its caller stopped waiting)
+        self._unseen: Dict[Tuple[Any, Any], float] = {}
         self._pending_applies: List[Tuple[float, Any, Any, int, Event]] = []
 
     # --- feeding -------------------------------------------------------------
@@ -248,6 +251,9 @@ class Monitors:
                 [first[0], src], term, [first[1], event])
         life = event.get("src_life")
         self._led_from.setdefault((src, life), event["sent"])
+        if reply is None and event.get("delivered"):
+            unseen = (event.get("dst"), event.get("dst_life"))
+            self._unseen[unseen] = min(self._unseen.get(unseen, event["sent"]), event["sent"])
         if method == APPEND_ENTRIES:
             self._append_entries(event, args, reply)
         else:
@@ -574,6 +580,9 @@ class Monitors:
             led = self._led_from.get((peer, life))
             if led is not None and led < at:
                 continue  # a leader commits by its own rules, checked above
+            unseen = self._unseen.get((peer, life))
+            if unseen is not None and unseen < at:
+                continue  # a handler ran that no reply showed: it may have allowed it
             bound = max([b for h, b, _ in self._support.get((peer, life), ()) if h < at],
                         default=self._life_snapshot.get((peer, life), 0))
             raise _Violation(
