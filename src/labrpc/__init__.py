@@ -15,6 +15,10 @@ shares an object with its caller.
     net.LongReordering(True)            -- deliver some replies very late
     net.GetCount(servername), net.GetTotalCount(), net.GetTotalBytes()
     net.Cleanup()                       -- every pending and later call fails
+    net.attach_record(record)           -- add an "rpc" event to a labrpc.record.Record
+                                           for each call (see below)
+    net.label_end(endname, **fields)    -- fields added to the events of calls on that end
+    server.labels = {...}               -- fields added to the events of calls it serves
 
     ok = end.Call("Raft.AppendEntries", args, reply)
         "Raft" is the service (the class name of the object given to
@@ -33,6 +37,14 @@ shares an object with its caller.
     handler's annotated reply type (or, unannotated, of the caller's),
     zeroed as Go's are (see labrpc.replies: required dataclass fields get
     their type's zero value).
+
+With a record attached, each Call adds one "rpc" event when it returns: the
+method, the args' and the handler's reply's fields (labrpc.record.plain),
+when it was sent, handled and done, and its outcome ("ok", "request_dropped",
+"reply_dropped", "disconnected", "dead_server", "cleanup"), and whether
+the request reached the server ("delivered": its handler ran, or runs
+after the caller stopped waiting, its reply then unknown). Without one, a
+call costs one attribute test more.
 
 A mistake that the Go lab treats as fatal (an unknown service or method, a
 handler that raises or returns a value, an end name used twice) raises
@@ -54,6 +66,7 @@ from typing import Any, Callable, Dict, Hashable, List, Optional, Set
 
 import labgob
 from labrpc.affinity import pin_to_one_cpu
+from labrpc.record import Record, plain
 from labrpc.replies import ReplyTypeError, new_reply
 from labrpc.shadow import hint_if_shadowed
 
@@ -99,6 +112,14 @@ class LabrpcError(RuntimeError):
 
 
 _CLOSED = object()  # put in a pending call's queue by Cleanup()
+
+# What became of a call (the "outcome" of its rpc event); only OK is True.
+OK = "ok"
+REQUEST_DROPPED = "request_dropped"
+REPLY_DROPPED = "reply_dropped"
+DISCONNECTED = "disconnected"
+DEAD_SERVER = "dead_server"
+CLEANUP = "cleanup"
 _UNCONNECTED = object()  # the server name of an end not yet connected
 
 
@@ -112,10 +133,16 @@ class _HandlerFailed:
 class _Reply:
     """What a finished handler sends back to the waiting caller."""
 
-    __slots__ = ("payload",)
+    __slots__ = ("payload", "started", "finished", "fields")
 
-    def __init__(self, payload: bytes) -> None:
+    def __init__(self, payload: bytes, started: float = 0.0, finished: float = 0.0,
+                 fields: Any = None) -> None:
         self.payload = payload
+        # Only when a record is attached: when the handler ran, and the
+        # reply's fields as it left them.
+        self.started = started
+        self.finished = finished
+        self.fields = fields
 
 
 class ClientEnd:
@@ -136,11 +163,21 @@ class ClientEnd:
                 f"labrpc: Call({svcMeth!r}) needs a reply object the handler can fill "
                 f"in, got {type(reply).__name__}"
             )
+        record = self._net.record
+        if record is not None:
+            sent = record.clock()
+            fields = plain(args)
         try:
             payload = labgob.dumps(args, root_name="args")
         except labgob.EncodeError as err:
             raise self._net._fatal(f"labrpc: Call({svcMeth!r}): {err}") from None
-        return self._net._process(self._endname, svcMeth, payload, reply)
+        if record is None:
+            return self._net._process(self._endname, svcMeth, payload, reply) == OK
+        trace: Dict[str, Any] = {}
+        outcome = self._net._process(self._endname, svcMeth, payload, reply, trace)
+        self._net._record_call(record, self._endname, svcMeth, fields, len(payload), sent,
+                               outcome, trace)
+        return outcome == OK
 
 
 class _HandlerPool:
@@ -221,6 +258,10 @@ class Network:
         self._pending: Set[SimpleQueue] = set()
         self._pool = _HandlerPool()
         self._fatal_errors: List[str] = []
+        # The record of the run, if one is attached, and what it knows of ends.
+        self.record: Optional[Record] = None
+        self._end_labels: Dict[Hashable, Dict[str, Any]] = {}
+        self._call_ids = itertools.count(1)
 
     def __enter__(self) -> "Network":
         return self
@@ -280,6 +321,36 @@ class Network:
         if endname not in self._ends:
             raise LabrpcError(f"labrpc: {what}: no end named {endname!r}; MakeEnd it first")
 
+    # --- the record ---------------------------------------------------------------
+
+    def attach_record(self, record: Optional[Record]) -> None:
+        """Add an "rpc" event to record for every later call (None: stop)."""
+        self.record = record
+
+    def label_end(self, endname: Hashable, **fields: Any) -> None:
+        """Fields (say src=2) to put in the rpc events of calls made on endname."""
+        with self._mu:
+            self._end_labels[endname] = fields
+
+    def _record_call(self, record: Record, endname: Hashable, svc_meth: str, args: Any,
+                     nbytes: int, sent: float, outcome: str, trace: Dict[str, Any]) -> None:
+        done = record.clock()
+        reply = trace.get("reply")
+        with self._mu:
+            labels = self._end_labels.get(endname, {})
+        began = record.began
+        record.add(
+            "rpc", id=next(self._call_ids), src=labels.get("src"), dst=trace.get("dst"),
+            method=svc_meth, args=args, reply=None if reply is None else reply.fields,
+            bytes=nbytes, sent=sent - began,
+            handled=None if reply is None else reply.started - began,
+            handler_done=None if reply is None else reply.finished - began,
+            done=done - began, outcome=outcome, reordered=trace.get("reordered", False),
+            delivered=trace.get("delivered", False),
+            **{key: value for key, value in labels.items() if key != "src"},
+            **trace.get("server_labels", {}),
+        )
+
     # --- statistics ------------------------------------------------------------
 
     def GetCount(self, servername: Hashable) -> int:
@@ -328,11 +399,17 @@ class Network:
         """Wait, unless the network is cleaned up first; True if it was."""
         return self._closed.wait(seconds)
 
-    def _process(self, endname: Hashable, svc_meth: str, payload: bytes, reply: Any) -> bool:
+    def _process(self, endname: Hashable, svc_meth: str, payload: bytes, reply: Any,
+                 trace: Optional[Dict[str, Any]] = None) -> str:
+        """Deliver one call; returns its outcome (OK, or why it failed).
+
+        trace is None unless a record is attached; then it collects what the
+        rpc event needs (where the call went, the handler's reply, lateness).
+        """
         # 1. The network accepts the request and looks up where it goes.
         with self._mu:
             if self._closed.is_set():
-                return False
+                return CLEANUP
             self._count += 1
             self._bytes += len(payload)
             enabled = self._enabled[endname]
@@ -342,32 +419,41 @@ class Network:
             long_reordering = self._long_reordering
             long_delays = self._long_delays
 
+        if trace is not None and servername is not _UNCONNECTED:
+            trace["dst"] = servername
+            if server is not None:
+                trace["server_labels"] = server.labels
+
         # 2. Nobody to talk to: the caller times out, after a while.
         if not enabled or server is None:
             timeout_ms = LONG_TIMEOUT_MS if long_delays else SHORT_TIMEOUT_MS
-            self._sleep(random.randrange(timeout_ms) / 1000)
-            return False
+            if self._sleep(random.randrange(timeout_ms) / 1000):
+                return CLEANUP
+            return DISCONNECTED if not enabled else DEAD_SERVER
 
         # 3. An unreliable network delays the request, and may lose it.
         if not reliable:
             if self._sleep(random.randrange(UNRELIABLE_MAX_DELAY_MS) / 1000):
-                return False
+                return CLEANUP
             if random.randrange(1000) < REQUEST_DROP_PER_MILLE:
-                return False
+                return REQUEST_DROPPED
 
         # 4. The server runs the handler while we watch for its death.
         replies: SimpleQueue = SimpleQueue()
         with self._mu:
             if self._closed.is_set():
-                return False
+                return CLEANUP
             self._pending.add(replies)
         reply_type = type(reply)
+        clock = None if trace is None else self.record.clock
 
         def run_handler() -> None:
-            replies.put(server._dispatch(svc_meth, payload, reply_type))
+            replies.put(server._dispatch(svc_meth, payload, reply_type, clock))
 
         outcome: Any = None
         if self._pool.submit(run_handler):
+            if trace is not None:
+                trace["delivered"] = True  # its handler runs, whether we wait or not
             while outcome is None:
                 try:
                     outcome = replies.get(timeout=DEAD_CHECK_INTERVAL_S)
@@ -378,45 +464,57 @@ class Network:
             with self._mu:
                 self._pending.discard(replies)
             raise self._fatal(outcome.message)
+        if trace is not None and isinstance(outcome, _Reply):
+            trace["reply"] = outcome
 
         # 5. A server that died meanwhile gives no answer: its state may
         #    already be superseded by a restarted instance.
         with self._mu:
             self._pending.discard(replies)
-            if not isinstance(outcome, _Reply) or self._is_server_dead_locked(
-                endname, servername, server
-            ):
-                return False
+            dead = self._why_dead_locked(endname, servername, server)
+            if dead is not None:
+                return dead
+            if not isinstance(outcome, _Reply):
+                return CLEANUP
             # 6. An unreliable network may lose the reply.
             if not reliable and random.randrange(1000) < REPLY_DROP_PER_MILLE:
-                return False
+                return REPLY_DROPPED
             # 7. Long reordering delivers some replies late...
             late = long_reordering and random.randrange(900) < REORDER_PER_900
             if not late:
                 # 8. ...the rest arrive now.
                 self._bytes += len(outcome.payload)
         if late:
+            if trace is not None:
+                trace["reordered"] = True
             spread = random.randrange(REORDER_SPREAD_MS)
             if self._sleep((REORDER_MIN_MS + random.randrange(1 + spread)) / 1000):
-                return False
+                return CLEANUP
             with self._mu:
                 self._bytes += len(outcome.payload)
         try:
             labgob.decode_into(reply, outcome.payload)
         except labgob.DecodeError as err:
             raise self._fatal(f"labrpc: Call({svc_meth!r}): decoding the reply: {err}") from None
-        return True
+        return OK
 
     def _is_server_dead(self, endname: Hashable, servername: Any, server: "Server") -> bool:
         with self._mu:
             return self._is_server_dead_locked(endname, servername, server)
 
     def _is_server_dead_locked(self, endname: Hashable, servername: Any, server: "Server") -> bool:
-        return (
-            self._closed.is_set()
-            or not self._enabled[endname]
-            or self._servers.get(servername) is not server
-        )
+        return self._why_dead_locked(endname, servername, server) is not None
+
+    def _why_dead_locked(self, endname: Hashable, servername: Any,
+                         server: "Server") -> Optional[str]:
+        """Why a reply from server can no longer reach the caller, or None."""
+        if self._closed.is_set():
+            return CLEANUP
+        if not self._enabled[endname]:
+            return DISCONNECTED
+        if self._servers.get(servername) is not server:
+            return DEAD_SERVER
+        return None
 
 
 class Server:
@@ -426,6 +524,9 @@ class Server:
         self._mu = threading.Lock()
         self._services: Dict[str, Service] = {}
         self._count = 0
+        # Fields for the rpc events of calls this server handles (see
+        # Network.attach_record), e.g. which incarnation of a peer it is.
+        self.labels: Dict[str, Any] = {}
 
     def AddService(self, svc: "Service") -> None:
         if not isinstance(svc, Service):
@@ -440,8 +541,13 @@ class Server:
         with self._mu:
             return self._count
 
-    def _dispatch(self, svc_meth: str, payload: bytes, reply_type: type) -> Any:
-        """Run one call; returns a _Reply or a _HandlerFailed, never raises."""
+    def _dispatch(self, svc_meth: str, payload: bytes, reply_type: type,
+                  clock: Optional[Callable[[], float]] = None) -> Any:
+        """Run one call; returns a _Reply or a _HandlerFailed, never raises.
+
+        With a clock (a record is attached), the _Reply also says when the
+        handler ran and what it left in the reply.
+        """
         with self._mu:
             self._count += 1
             service_name, dot, method_name = svc_meth.rpartition(".")
@@ -456,7 +562,13 @@ class Server:
                 f"labrpc: unknown service {service_name!r} in {svc_meth!r}; "
                 f"expecting one of {known}"
             )
-        return service._dispatch(method_name, svc_meth, payload, reply_type)
+        if clock is None:
+            return service._dispatch(method_name, svc_meth, payload, reply_type, clock)
+        _handling.labels = self.labels
+        try:
+            return service._dispatch(method_name, svc_meth, payload, reply_type, clock)
+        finally:
+            _handling.labels = None
 
 
 class Service:
@@ -482,7 +594,8 @@ class Service:
             else:
                 self._not_handlers[method_name] = shape
 
-    def _dispatch(self, method_name: str, svc_meth: str, payload: bytes, reply_type: type) -> Any:
+    def _dispatch(self, method_name: str, svc_meth: str, payload: bytes, reply_type: type,
+                  clock: Optional[Callable[[], float]] = None) -> Any:
         method = self._methods.get(method_name)
         if method is None:
             why = self._not_handlers.get(method_name)
@@ -494,19 +607,32 @@ class Service:
         try:
             args = labgob.loads(payload)
             reply = new_reply(self._reply_types[method_name] or reply_type)
+            started = clock() if clock is not None else 0.0
             returned = method(args, reply)
             if returned is not None:
                 return _HandlerFailed(
                     f"labrpc: handler {svc_meth} returned {returned!r}; handlers fill "
                     "in their reply argument and return None"
                 )
-            return _Reply(labgob.dumps_fields(reply, root_name="reply"))
+            if clock is None:
+                return _Reply(labgob.dumps_fields(reply, root_name="reply"))
+            finished = clock()
+            return _Reply(labgob.dumps_fields(reply, root_name="reply"), started, finished,
+                          plain(reply))
         except ReplyTypeError as err:
             return _HandlerFailed(f"labrpc: handler {svc_meth}: {err}")
         except Exception:
             return _HandlerFailed(
                 f"labrpc: handler {svc_meth} raised an exception:\n{traceback.format_exc()}"
             )
+
+
+_handling = threading.local()  # .labels: those of the server whose handler runs here
+
+
+def handling_labels() -> Optional[Dict[str, Any]]:
+    """With a record attached: the labels of the server whose handler runs in this thread."""
+    return getattr(_handling, "labels", None)
 
 
 def _handler_shape_problem(method: Callable[..., Any]) -> Optional[str]:

@@ -15,6 +15,7 @@ A failure's cause is looked for in this order, most specific first:
 
     a thread died of an exception   pytest's unhandled-thread-exception report
     an RPC handler raised           labrpc's "handler ... raised an exception"
+    a Raft rule was broken          a monitor's report, or applyCh's deadlock
     the test hung                   faulthandler's stack dump (all threads)
     the tester failed the test      t.Fatalf's message, or pytest's E lines
 """
@@ -42,6 +43,8 @@ HANDLER = re.compile(r"labrpc: handler (?P<handler>\S+) raised an exception:")
 DUMP_START = re.compile(r"^Timeout \((?P<after>[\d:.]+)\)!$")
 DUMP_THREAD = re.compile(r"^(Current thread|Thread) (?P<id>0x[0-9a-f]+)")
 # t.Fatalf's TestFailure, pytest.fail's Failed: the message is the cause.
+# How the monitors (raft.monitors) and the harness's applyCh start their reports.
+BROKEN_RULE_MARKS = ("Raft rule broken:", "applyCh deadlock:")
 TESTER_PREFIX = re.compile(r"^((raft\.testing\.)?TestFailure|Failed): ")
 
 
@@ -230,6 +233,16 @@ def _tester_failure(lines: List[str]) -> Optional[Reason]:
     return Reason(cause, detail)
 
 
+def _broken_rule(lines: List[str]) -> Optional[Reason]:
+    """A Raft rule a monitor saw broken, or applyCh's deadlock: the root cause,
+    even when a Go check's symptom (or a timeout) ended the test."""
+    for line in lines:
+        for mark in BROKEN_RULE_MARKS:
+            if mark in line:
+                return Reason(line[line.index(mark):].strip())
+    return None
+
+
 def explain(output: str, hung: bool = False) -> Reason:
     """The cause and detail of a failed test, from what its process printed.
 
@@ -241,6 +254,10 @@ def explain(output: str, hung: bool = False) -> Reason:
     found = _handler_exception(lines) or _thread_exceptions(lines)
     if hung or found is None:
         found = dump or found
+    if found is None or found is dump:
+        # A broken rule explains a hang or a Go check's symptom; an exception
+        # explains itself.
+        found = _broken_rule(lines) or found
     found = found or _tester_failure(lines)
     specific = found is not None
     found = found or Reason(lines[-1].strip() if lines else "the test process printed nothing")

@@ -4,17 +4,24 @@
     RAFT_DEBUG=1 pytest -k TestReElection2A 2>&1 | raft-logview
     raft-logview LOG --topics vote,leader --from 1.5 --to 4
     raft-logview LOG --ignore timer,commit --no-color
+    raft-logview stress-logs/run-0007-records/TestFigure82C.jsonl [--rpcs]
 
 It picks out the DPrintf lines (time in ms, TOPIC, S<peer>, then the rest)
 from whatever surrounds them: a stress log, pytest's output, python -m raft
 --debug. Times are shown in seconds since the log's first DPrintf line. A pytest
 failure header (___ TestName ___) starts a new block. Colour is used only on
 a terminal, and never with --no-color or NO_COLOR set.
+
+It also reads a saved record of a run (raft.recording; JSON lines): its
+DPrintf lines, the harness's actions (topic HARNESS) and any broken rule
+(topic VIOLATION), and with --rpcs every RPC (topic RPC, in the sender's
+column), at their times in the run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -67,6 +74,54 @@ def parse(lines: Iterable[str]) -> Iterator[Union[Entry, Header]]:
                         int(found.group("peer")), found.group("rest"))
 
 
+RECORD_LINE = re.compile(r"(?P<topic>[A-Z]+)\s+S(?P<peer>\d+) (?P<rest>.*)$")
+HARNESS_SHOWN = ("connect", "disconnect", "crash", "start", "Start", "check", "begin",
+                 "end", "unreliable", "longreordering")
+
+
+def is_record(path: str) -> bool:
+    """Whether path holds a saved record (its first line, a JSON meta event)."""
+    try:
+        with open(path, errors="replace") as handle:
+            first = json.loads(handle.readline())
+    except (OSError, ValueError):
+        return False
+    return isinstance(first, dict) and first.get("kind") == "meta"
+
+
+def from_record(events: Iterable[dict], rpcs: bool = False) -> Iterator[Union[Entry, Header]]:
+    """A record's events as entries (times in ms since the record began)."""
+    for event in events:
+        ms = int(event["t"] * 1000)
+        kind = event["kind"]
+        if kind == "meta":
+            yield Header(str(event.get("test") or "run"))
+        elif kind == "log":
+            found = RECORD_LINE.search(event.get("text", ""))
+            peer = event.get("peer")
+            if found:
+                yield Entry(ms, found.group("topic"), int(found.group("peer")),
+                            found.group("rest"))
+            else:
+                yield Entry(ms, "LOG", peer if peer is not None else 0, event.get("text", ""))
+        elif kind == "harness" and event.get("action") in HARNESS_SHOWN:
+            fields = {k: v for k, v in event.items()
+                      if k not in ("seq", "t", "kind", "action", "peer")}
+            text = " ".join(f"{k}={v}" for k, v in fields.items())
+            yield Entry(ms, "HARNESS", event.get("peer") or 0,
+                        f"{event['action']} {text}".strip())
+        elif kind == "violation":
+            for peer in (event.get("peers") or [0])[:1]:
+                yield Entry(ms, "VIOLATION", peer, f"{event['rule']}: {event['message']}")
+        elif kind == "rpc" and rpcs and event.get("src") is not None:
+            method = str(event.get("method", "")).rpartition(".")[2]
+            args = {k: (f"[{len(v)}]" if isinstance(v, list) else v)
+                    for k, v in (event.get("args") or {}).items() if not isinstance(v, dict)}
+            yield Entry(int(event["sent"] * 1000), "RPC", event["src"],
+                        f"{method} -> S{event.get('dst')} {args} {event['outcome']} "
+                        f"{event.get('reply')}")
+
+
 def _colour(topic: str, text: str, use_colour: bool) -> str:
     if not use_colour:
         return text
@@ -116,6 +171,8 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                         help="at least this many columns (default: as many as peers seen)")
     parser.add_argument("--width", type=int, help="line width (default: the terminal's)")
     parser.add_argument("--no-color", action="store_true", help="never colour the output")
+    parser.add_argument("--rpcs", action="store_true",
+                        help="with a saved record: show every RPC too")
     args = parser.parse_args(argv)
     if args.logfile != "-" and not os.path.isfile(args.logfile):
         parser.error(f"no such log file: {args.logfile}")
@@ -130,8 +187,16 @@ def _topic_set(text: Optional[str]) -> Optional[set]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parse_args(argv)
+    from_zero = False
     if args.logfile == "-":
         items = list(parse(sys.stdin))
+    elif is_record(args.logfile):
+        from_zero = True  # the record's own times
+        from labrpc.record import Record
+        events = sorted(Record.load(args.logfile).events, key=lambda e: e.get("t", 0))
+        items = [item for item in from_record(events, args.rpcs)]
+        items = items[:1] + sorted((i for i in items[1:] if isinstance(i, Entry)),
+                                   key=lambda e: e.ms)
     else:
         with open(args.logfile, errors="replace") as handle:
             items = list(parse(handle))
@@ -142,7 +207,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
 
     wanted, unwanted = _topic_set(args.topics), _topic_set(args.ignore)
-    first = entries[0].ms
+    first = 0 if from_zero else entries[0].ms
     shown: List[Union[Entry, Header]] = []
     for item in items:
         if isinstance(item, Entry):

@@ -10,7 +10,9 @@
 Each run is one `pytest -k EXPR` in a fresh process, started in the current
 folder (the repository's root, whose setup.cfg names the tests). The full output of a
 failed run, with its DPrintf lines (RAFT_DEBUG is on unless --no-debug), is
-kept in --logs DIR as run-NNNN.log. Exits 1 if any run failed.
+kept in --logs DIR as run-NNNN.log, and the record of each failed test (the
+RPCs, the harness's actions, the DPrintf lines and any broken rule; read it
+with raft-logview) in run-NNNN-records/. Exits 1 if any run failed.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class _Failure:
     took: float
     reason: str
     log: Path
+    records: Optional[Path] = None  # the failed tests' records, if any were saved
 
 
 def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
@@ -152,8 +155,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             while next_number <= args.runs and free_slots:
                 slot = free_slots.pop(0)
                 output = tempfile.TemporaryFile()
-                # Spread the runs over the CPUs (see labrpc.affinity).
-                run_env = dict(env, LABRPC_CPU=str(slot))
+                # Spread the runs over the CPUs (see labrpc.affinity); keep
+                # the records of failed tests (raft.monitor_plugin).
+                run_env = dict(env, LABRPC_CPU=str(slot), RAFT_RECORD_FAILED=str(
+                    args.logs / f"run-{next_number:04d}-records"))
                 process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
                                            env=run_env)
                 running.append(_Run(next_number, slot, process, output, time.monotonic()))
@@ -171,13 +176,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     text = run.output.read().decode(errors="replace")
                     log = args.logs / f"run-{run.number:04d}.log"
                     log.write_text(text)
+                    records = args.logs / f"run-{run.number:04d}-records"
                     failure = _Failure(run.number, time.monotonic() - begun, took,
-                                       _last_failure_line(text), log)
+                                       _last_failure_line(text), log,
+                                       records if records.is_dir() else None)
                     failures.append(failure)
                     if interactive:
                         print()
+                    kept = f", records: {failure.records}/" if failure.records else ""
                     print(f"FAIL run {run.number} at {_clock(failure.at)} after "
-                          f"{took:.1f} s: {failure.reason} (log: {log})", flush=True)
+                          f"{took:.1f} s: {failure.reason} (log: {log}{kept})", flush=True)
                 run.output.close()
                 progress()
     except KeyboardInterrupt:
@@ -194,7 +202,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f"(a run took {mean:.1f} s on average)")
     for failure in failures:
         print(f"  run {failure.number} failed at {_clock(failure.at)} "
-              f"({failure.took:.1f} s): {failure.reason}\n    log: {failure.log}")
+              f"({failure.took:.1f} s): {failure.reason}\n    log: {failure.log}"
+              + (f"\n    records: {failure.records}/" if failure.records else ""))
     return 1 if failures or done < args.runs else 0
 
 

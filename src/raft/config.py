@@ -13,27 +13,35 @@
     cfg.rpcCount(i), cfg.rpcTotal(), cfg.bytesTotal(), cfg.LogSize()
 
 Failures call t.Fatalf with the Go tester's messages. A failure seen on a
-background thread (an applyCh reader, a fatal labrpc error) fails the test at
-the harness's next check.
+background thread (an applyCh reader, a fatal labrpc error, a monitor's
+violation, an applyCh deadlock) fails the test at the harness's next check.
+
+cfg.record is the run's record (raft.recording; None when off): labrpc adds
+the RPCs, and the harness its own actions ("harness" events: connect,
+disconnect, crash, start, Start, apply, check, begin, end, cleanup, ...).
+Each peer's applyCh is Go's unbuffered channel (raft.applych).
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import os
 import random
 import threading
 import time
-from queue import Queue
 from typing import Any, Callable, Dict, List, Optional
 
 import labgob
 import labrpc
 from labtools import racecheck
+from labrpc.record import plain
+from raft import recording, util
+from raft.applych import CLOSED, ApplyChannel
 from raft.persister import MakePersister, Persister
 from raft.raft import ApplyMsg, Make, Raft
-from raft.testing import T
+from raft.testing import T, TestFailure
 
 # The tester lets a solution take a whole second to elect a leader, much more
 # than the paper's timeouts.
@@ -45,13 +53,27 @@ TEST_TIME_LIMIT_S = 120.0
 # this many entries.
 SnapShotInterval = 10
 
-_STOP_READER = object()  # tells an applyCh reader its peer was crashed
-
-Applier = Callable[[int, Queue], None]
+Applier = Callable[[int, ApplyChannel], None]
 
 
 def randstring(n: int) -> str:
     return base64.urlsafe_b64encode(os.urandom(2 * n)).decode()[:n]
+
+
+def _recorded_check(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Add a "check" event (its name, ok, its result or failure) to the record."""
+    @functools.wraps(method)
+    def check(self: "Config", *args: Any) -> Any:
+        if self.record is None:
+            return method(self, *args)
+        try:
+            result = method(self, *args)
+        except TestFailure as failure:
+            self._note("check", name=method.__name__, ok=False, message=str(failure))
+            raise
+        self._note("check", name=method.__name__, ok=True, result=plain(result))
+        return result
+    return check
 
 
 class Config:
@@ -69,7 +91,8 @@ class Config:
         self.endnames: List[Optional[List[str]]] = [None] * n
         self.logs: List[Dict[int, Any]] = [{} for _ in range(n)]
         self.lastApplied = [0] * n
-        self.applyChs: List[Optional[Queue]] = [None] * n
+        self.applyChs: List[Optional[ApplyChannel]] = [None] * n
+        self.lives = [0] * n  # how many times each peer was started
         self.start = time.monotonic()
         # begin()/end() statistics.
         self.t0 = 0.0
@@ -82,6 +105,8 @@ class Config:
         self.finished = False
         # RAFT_RACE=1: watch every peer for unlocked shared state.
         self.race = racecheck.enabled()
+        self.record = recording.new_record(t.name, n, self._violation, t.Log)
+        self.net.attach_record(self.record)
 
         self.setunreliable(unreliable)
         self.net.LongDelays(True)
@@ -97,12 +122,47 @@ class Config:
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         self.cleanup(check=exc_type is None)
 
+    # --- the record ----------------------------------------------------------------
+
+    def _note(self, action: str, **fields: Any) -> None:
+        if self.record is not None:
+            self.record.add("harness", action=action, **fields)
+
+    def _violation(self, message: str) -> None:
+        """A monitor saw a rule broken (it added the violation event)."""
+        self.t.fail_later(message)
+
+    def _deadlock(self, message: str) -> None:
+        if self.record is not None:
+            self.record.add("violation", rule="applyCh deadlock",
+                            source="the assignment: do not hold the lock while sending on "
+                                   "applyCh (Go's applyCh is unbuffered)",
+                            message=message.splitlines()[0], peers=[], term=None)
+        self.t.fail_later(message)
+
+    def _recorded_start(self, i: int, rf: Any) -> None:
+        """Note each Start() on peer i, whoever calls it (the tests call it too)."""
+        start = rf.Start
+
+        def Start(command: Any) -> Any:
+            result = start(command)
+            if isinstance(result, tuple) and len(result) == 3:
+                self._note("Start", peer=i, command=plain(command), index=result[0],
+                           term=result[1], is_leader=result[2])
+            return result
+        try:
+            rf.Start = Start
+        except AttributeError:
+            pass  # a class with __slots__: its Starts go unrecorded
+
     # --- starting and stopping peers ---------------------------------------------
 
     def crash1(self, i: int) -> None:
         """Shut peer i down, keeping what it persisted."""
         self.disconnect(i)
         self.net.DeleteServer(i)  # calls to it now fail
+        if self.rafts[i] is not None:
+            self._note("crash", peer=i, life=self.lives[i])
 
         with self.mu:
             # A fresh persister, in case the old instance goes on writing;
@@ -132,10 +192,14 @@ class Config:
         # Fresh outgoing end names, so the old instance can no longer send.
         names = [randstring(20) for _ in range(self.n)]
         self.endnames[i] = names
+        self.lives[i] += 1
+        life = self.lives[i]
         ends = []
         for j in range(self.n):
             ends.append(self.net.MakeEnd(names[j]))
             self.net.Connect(names[j], j)
+            if self.record is not None:
+                self.net.label_end(names[j], src=i, src_life=life)
 
         with self.mu:
             # A fresh persister, so the old instance cannot overwrite the
@@ -151,14 +215,22 @@ class Config:
             else:
                 self.saved[i] = MakePersister()
             persister = self.saved[i]
-            applyCh: Queue = Queue()
+            applyCh = ApplyChannel(i, self._deadlock)
             self.applyChs[i] = applyCh
+            snapshot_index = self.lastApplied[i]
+        self._note("start", peer=i, life=life, snapshot_index=snapshot_index)
 
-        if self.race:
-            rf = racecheck.make_watched(Make, ends, i, persister, applyCh,
-                                        report=self.t.fail_later)
-        else:
-            rf = Make(ends, i, persister, applyCh)
+        util.set_thread_peer(i)  # Make's DPrintf lines are peer i's
+        try:
+            if self.race:
+                rf = racecheck.make_watched(Make, ends, i, persister, applyCh,
+                                            report=self.t.fail_later)
+            else:
+                rf = Make(ends, i, persister, applyCh)
+        finally:
+            util.set_thread_peer(None)
+        if self.record is not None and not self.race:
+            self._recorded_start(i, rf)
         with self.mu:
             self.rafts[i] = rf
 
@@ -167,6 +239,7 @@ class Config:
         ).start()
 
         srv = labrpc.MakeServer()
+        srv.labels = {"peer": i, "dst_life": life}
         srv.AddService(labrpc.MakeService(rf))
         self.net.AddServer(i, srv)
 
@@ -185,20 +258,27 @@ class Config:
         self.maxIndex = max(self.maxIndex, m.CommandIndex)
         return err_msg, prevok
 
-    def _messages(self, i: int, applyCh: Queue) -> Any:
+    def _messages(self, i: int, applyCh: ApplyChannel) -> Any:
         """What peer i puts on applyCh, until it is crashed."""
+        life = self.lives[i]
         while True:
             m = applyCh.get()
-            if m is _STOP_READER:
+            if m is CLOSED:
                 return
             if not isinstance(m, ApplyMsg):
                 self._apply_error(
                     i, f"server {i} put a {type(m).__name__} on applyCh, not an ApplyMsg"
                 )
                 continue
+            if self.record is not None:
+                if m.CommandValid:
+                    self._note("apply", peer=i, life=life, index=m.CommandIndex,
+                               command=plain(m.Command))
+                elif m.SnapshotValid:
+                    self._note("apply", peer=i, life=life, snapshot_index=m.SnapshotIndex)
             yield m
 
-    def applier(self, i: int, applyCh: Queue) -> None:
+    def applier(self, i: int, applyCh: ApplyChannel) -> None:
         """Check that what peer i applies matches every other peer's log."""
         for m in self._messages(i, applyCh):
             if not m.CommandValid:
@@ -227,7 +307,7 @@ class Config:
         self.lastApplied[i] = lastIncludedIndex
         return ""
 
-    def applierSnap(self, i: int, applyCh: Queue) -> None:
+    def applierSnap(self, i: int, applyCh: ApplyChannel) -> None:
         """applier's checks, and a snapshot every SnapShotInterval entries."""
         with self.mu:
             rf = self.rafts[i]
@@ -256,14 +336,15 @@ class Config:
                     with self.mu:
                         xlog = [self.logs[i].get(j) for j in range(m.CommandIndex + 1)]
                     e.Encode(xlog)
-                    rf.Snapshot(m.CommandIndex, w.getvalue())
+                    with applyCh.reader_calls(f"Snapshot({m.CommandIndex}, ...)"):
+                        rf.Snapshot(m.CommandIndex, w.getvalue())
             if err_msg:
                 self._apply_error(i, err_msg)
 
     def _stop_reader(self, i: int) -> None:
         """End the thread reading peer i's applyCh (its peer is gone)."""
         if self.applyChs[i] is not None:
-            self.applyChs[i].put(_STOP_READER)
+            self.applyChs[i].close()
             self.applyChs[i] = None
 
     def _apply_error(self, i: int, err_msg: str) -> None:
@@ -276,11 +357,13 @@ class Config:
             return
         self._cleaned_up = True
         self.finished = True
+        self._note("cleanup")
         for i in range(self.n):
             if self.rafts[i] is not None:
                 self.rafts[i].Kill()
             self._stop_reader(i)
         self.net.Cleanup()
+        recording.finished(self.record)
         if check:
             self._check_failures()
             self.checkTimeout()
@@ -301,6 +384,7 @@ class Config:
 
     def connect(self, i: int) -> None:
         """Attach peer i to the network."""
+        self._note("connect", peer=i)
         self.connected[i] = True
         for j in range(self.n):
             if self.connected[j]:
@@ -309,6 +393,7 @@ class Config:
 
     def disconnect(self, i: int) -> None:
         """Detach peer i from the network."""
+        self._note("disconnect", peer=i)
         self.connected[i] = False
         for j in range(self.n):
             if self.endnames[i] is not None:
@@ -326,13 +411,16 @@ class Config:
         return self.net.GetTotalBytes()
 
     def setunreliable(self, unrel: bool) -> None:
+        self._note("unreliable", on=bool(unrel))
         self.net.Reliable(not unrel)
 
     def setlongreordering(self, longrel: bool) -> None:
+        self._note("longreordering", on=bool(longrel))
         self.net.LongReordering(longrel)
 
     # --- checks --------------------------------------------------------------------
 
+    @_recorded_check
     def checkOneLeader(self) -> int:
         """The one leader of the newest term, retrying while elections settle."""
         for _ in range(10):
@@ -352,6 +440,7 @@ class Config:
         self.t.Fatalf("expected one leader, got none")
         return -1
 
+    @_recorded_check
     def checkTerms(self) -> int:
         """The term every connected peer agrees on."""
         term = -1
@@ -364,6 +453,7 @@ class Config:
                     self.t.Fatalf("servers disagree on term")
         return term
 
+    @_recorded_check
     def checkNoLeader(self) -> None:
         for i in range(self.n):
             if self.connected[i]:
@@ -390,6 +480,7 @@ class Config:
                 cmd = cmd1
         return count, cmd
 
+    @_recorded_check
     def wait(self, index: int, n: int, startTerm: int) -> Any:
         """Wait for at least n peers to commit index, but not forever.
 
@@ -413,6 +504,7 @@ class Config:
             self.t.Fatalf("only %d decided for index %d; wanted %d", nd, index, n)
         return cmd
 
+    @_recorded_check
     def one(self, cmd: Any, expectedServers: int, retry: bool) -> int:
         """A complete agreement on cmd; returns its index.
 
@@ -461,6 +553,7 @@ class Config:
     # --- begin/end --------------------------------------------------------------
 
     def begin(self, description: str) -> None:
+        self._note("begin", description=description)
         self.t.Log(f"{description} ...")
         self.t0 = time.monotonic()
         self.rpcs0 = self.rpcTotal()
@@ -470,6 +563,7 @@ class Config:
 
     def end(self) -> None:
         """Print the Passed line: seconds, peers, RPCs, bytes, agreements."""
+        self._note("end")
         self._check_failures()
         self.checkTimeout()
         if not self.t.Failed():

@@ -10,6 +10,7 @@ project's own:
     a thread-leak check        a test fails if its threads outlive it by 1 s
     the Passed lines           repeated at the end, as `go test` prints them
     --timeline DIR             timeline pages of failing tests (labtools.timeline_plugin)
+    --no-monitors, records_of  the run's record and the monitors (raft.monitor_plugin)
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ import pytest
 from labtools import racecheck
 from raft.testing import T
 
-# Plugins of the lab's tools (--timeline, --race's reports, --sim) and the
-# grader's verdict channel (inert in plain pytest), each its own module;
-# pytest loads them with this one.
-pytest_plugins = ["labtools.timeline_plugin", "raft.verdict", "raft.race_plugin",
-                  "labsim.pytest_plugin"]
+# Plugins of the lab's features (the record and monitors, --timeline, --race's
+# reports, --sim) and the grader's verdict channel (inert in plain pytest),
+# each its own module; pytest loads them with this one.
+pytest_plugins = ["raft.monitor_plugin", "labtools.timeline_plugin", "raft.verdict",
+                  "raft.race_plugin", "labsim.pytest_plugin"]
 
 # Lines each test printed through t.Log (its "Test ..." and "Passed" lines).
 _REPORTS: List[Tuple[str, List[str]]] = []
@@ -86,3 +87,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for _, lines in _REPORTS:
         for line in lines:
             terminalreporter.write_line(line)
+
+
+def records_of(item: pytest.Item) -> list:
+    """The records of every cluster the test item made (raft.monitor_plugin)."""
+    # Imported here: pytest must load the plugin module itself, first.
+    from raft.monitor_plugin import records_of as of_item
+    return of_item(item)

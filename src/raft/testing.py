@@ -40,6 +40,10 @@ class T:
     def Fatal(self, message: str) -> None:
         with self._mu:
             self._failed = True
+            # A failure kept from another thread came first: it is the cause.
+            earlier = self._later[0] if self._later else None
+        if earlier is not None and earlier != message:
+            message = f"{earlier}\n(then: {message})"
         raise TestFailure(message)
 
     def Failed(self) -> bool:

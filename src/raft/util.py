@@ -9,14 +9,23 @@ logging (python -m raft does) to see them.
 Like Go's log.Printf, each line starts with its time: milliseconds since the
 process started debugging, six digits or more (raft-logview reads
 this, whatever else the logging format adds).
+
+When the harness keeps a record of the run (raft.recording), each line also
+goes into it as a "log" event tied to its peer: the peer whose RPC handler
+or Make is running in this thread, else the peer a thread name or the line
+itself names as S<n> (raft-S2-ticker, "... S2 T4 ...").
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+import threading
 import time
-from typing import Any
+from typing import Any, List, Optional
+
+import labrpc
 
 import labsim
 from labsim.clock import MONOTONIC_ORIGIN
@@ -33,6 +42,11 @@ if Debug:
 _START = time.monotonic()
 
 
+_records: List[Any] = []  # the records DPrintf lines go to (raft.recording)
+_PEER = re.compile(r"\bS(\d+)\b")
+_current = threading.local()  # .peer: the peer this thread works for, if known
+
+
 def DPrintf(format: str, *args: Any) -> None:
     """Log format % args, after the time, when debugging is on (Go's DPrintf)."""
     if Debug:
@@ -41,3 +55,33 @@ def DPrintf(format: str, *args: Any) -> None:
         start = MONOTONIC_ORIGIN if labsim.active() is not None else _START
         elapsed_ms = int((time.monotonic() - start) * 1000)
         logger.debug("%06d " + format, elapsed_ms, *args)
+        if _records:
+            text = format % args if args else format
+            peer = _peer_of(text)
+            for record in list(_records):
+                record.add("log", peer=peer, text=text)
+
+
+def _peer_of(text: str) -> Optional[int]:
+    peer = getattr(_current, "peer", None)
+    if peer is not None:
+        return peer
+    labels = labrpc.handling_labels()
+    if labels and labels.get("peer") is not None:
+        return labels["peer"]
+    found = _PEER.search(threading.current_thread().name) or _PEER.search(text)
+    return int(found.group(1)) if found else None
+
+
+def set_thread_peer(peer: Optional[int]) -> None:
+    """Tie this thread's DPrintf lines to peer (None: to nobody in particular)."""
+    _current.peer = peer
+
+
+def add_record(record: Any) -> None:
+    _records.append(record)
+
+
+def remove_record(record: Any) -> None:
+    if record in _records:
+        _records.remove(record)
