@@ -45,6 +45,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if every and not folder:
         raise pytest.UsageError(f"--timeline-all needs --timeline DIR (or {ENV_DIR}=DIR)")
     if folder:
+        # A page draws the run's record: keep one even with the monitors off
+        # (an explicit RAFT_RECORD=0 still wins, and the page then says why
+        # there is none).
+        os.environ.setdefault("RAFT_RECORD", "1")
         config.pluginmanager.register(TimelineWriter(Path(folder).resolve(), every),
                                       "raft-timeline-writer")
 

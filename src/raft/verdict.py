@@ -11,8 +11,8 @@ starts pytest with RAFT_GRADER_CHANNEL="R:W", two inherited pipe ends:
 At start-up (pytest_configure, before any of the submission's code runs) it
 reads the secret, closes R, removes the variable from the environment (the
 submission is never told where the channel is), and snapshots the harness
-(raft.integrity): raft.testing, raft.persister, labrpc, labgob, the lab's
-pytest plugins and every pytest hook. Then it imports the tests, which
+(raft.integrity): raft.testing, raft.persister, labrpc, labgob, the
+monitors and the record, the lab's pytest plugins and every pytest hook. Then it imports the tests, which
 import raft.config and with it the submission's raft.py, and snapshots
 raft.config and raft.test_raft, checking that each of their functions was
 compiled from the harness's own file.
@@ -58,8 +58,13 @@ class _Guard:
         import labgob
         import labrpc
         import labrpc.affinity
+        import labrpc.record
+        import raft.applych
+        import raft.monitor_plugin
+        import raft.monitors
         import raft.persister
         import raft.pytest_plugin
+        import raft.recording
         import raft.testing
         from labtools import racecheck
 
@@ -73,8 +78,9 @@ class _Guard:
         self._handles: Dict[str, Any] = {}
         self._late_problem: Optional[str] = None
         self.snapshot = Snapshot()
-        for module in (raft.testing, raft.persister, labrpc, labrpc.affinity, labgob,
-                       racecheck, raft.pytest_plugin, sys.modules[__name__]):
+        for module in (raft.testing, raft.persister, labrpc, labrpc.affinity, labrpc.record,
+                       labgob, racecheck, raft.pytest_plugin, raft.monitors, raft.recording,
+                       raft.monitor_plugin, raft.applych, sys.modules[__name__]):
             self.snapshot.add_module(module, REBOUND_AS_IT_RUNS.get(module.__name__, ()))
         self.snapshot.add_object("pytest.fail", pytest, "fail")
         self.snapshot.add_object("threading.enumerate", threading, "enumerate")
