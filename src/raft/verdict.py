@@ -12,8 +12,9 @@ At start-up (pytest_configure, before any of the submission's code runs) it
 reads the secret, closes R, removes the variable from the environment (the
 submission is never told where the channel is), and snapshots the harness
 (raft.integrity): raft.testing, raft.persister, labrpc, labgob, the
-monitors and the record, the lab's pytest plugins and every pytest hook. Then it imports the tests, which
-import raft.config and with it the submission's raft.py, and snapshots
+monitors and the record, the lab's pytest plugins and every pytest hook.
+Then it imports the tests, which import raft.config and with it the
+submission's raft.py, and snapshots
 raft.config and raft.test_raft, checking that each of their functions was
 compiled from the harness's own file.
 
