@@ -149,3 +149,17 @@ def test_the_graders_test_processes_draw_their_pages(tmp_path: Path) -> None:
     else:
         why = "timeline: no page for src/raft/test_raft.py::TestInitialElection2A"
         assert why in test["output"]
+
+
+def test_a_simulated_seed_draws_the_same_page_on_every_replay(tmp_path: Path) -> None:
+    pages = []
+    for attempt in ("first", "second"):
+        folder = tmp_path / attempt
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+             str(HERE.parent / "src" / "raft" / "test_raft.py"), "-k", "TestReElection2A",
+             "--sim", "--sim-seed", "3", "--timeline", str(folder), "--timeline-all"],
+            cwd=HERE.parent, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout[-3000:]
+        pages.append((folder / "TestReElection2A.html").read_bytes())
+    assert pages[0] == pages[1] and b"S0" in pages[0]

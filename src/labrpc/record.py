@@ -24,7 +24,7 @@ import json
 import os
 import threading
 import time
-from typing import Any, Callable, Dict, List, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 __all__ = ["Record", "plain", "FORMAT"]
 
@@ -79,9 +79,11 @@ def _from_json(value: Any) -> Any:
 class Record:
     """An append-only list of events, with subscribers."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self.began = clock()
+    def __init__(self, clock: Optional[Callable[[], float]] = None) -> None:
+        # time.monotonic looked up now, not when this module was imported: a
+        # simulation (labsim) replaces it with its virtual clock after that.
+        self.clock = clock or time.monotonic
+        self.began = self.clock()
         self.events: List[Event] = []
         self._subscribers: List[Callable[[Event], None]] = []
         self._mu = threading.Lock()
