@@ -1,24 +1,30 @@
-"""Make docs/timeline-2A.png, README's picture of a failing 2A-like run's page.
+"""Make docs/timeline-2A.png, README's picture of a failing 2A run's page.
 
     python docs/make_timeline_screenshot.py
 
-Draws the stand-in failing TestReElection2A record (tests/timeline_records.py),
-selects its violation as a reader would click it, and has headless chromium
-take the screenshot.
+A real failing run, the same on every replay: the catalogue's vote_twice
+bug (benchmarks/bugs/) under TestReElection2A, simulated with seed 3, where
+the monitors catch a vote given twice in one term. Its page (pytest
+--timeline) is opened with that violation selected, as a reader would click
+it, and headless chromium takes the screenshot.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import timeline_records as records  # noqa: E402
+from bugs import PLUGINS, RUNNER, catalogue  # noqa: E402
 from headless_chromium import find_chromium, open_page  # noqa: E402
-from labtools import timeline  # noqa: E402
+
+BUG, TEST, SEED = "vote_twice", "TestReElection2A", 3
 
 SELECT_VIOLATION = """<script>
 const marks = JSON.parse(document.getElementById('record-data').textContent).marks;
@@ -31,16 +37,26 @@ def main() -> int:
     if browser is None:
         print("needs chromium (apt-get install chromium)", file=sys.stderr)
         return 1
-    page = timeline.render(
-        records.failing_reelection(), verdict="failed",
-        note="expected no leader among connected servers, but 2 claims to be leader")
     out = ROOT / "docs" / "timeline-2A.png"
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "run.html"
-        path.write_text(page.replace("</body>", SELECT_VIOLATION))
-        run = open_page(browser, path, screenshot=out, window=(1400, 860))
-    if run.errors or run.console:
-        print(f"the page had errors: {run.error_text or run.console}", file=sys.stderr)
+        tree = catalogue([BUG])[0].lab_tree(Path(folder) / "tree")
+        pages = Path(folder) / "pages"
+        run = subprocess.run(
+            [sys.executable, "-c", RUNNER, "-q", "-p", "no:cacheprovider", *PLUGINS,
+             "src/raft/test_raft.py", "-k", TEST, "--sim", f"--sim-seed={SEED}",
+             "--timeline", str(pages)],
+            cwd=tree, capture_output=True, text=True, timeout=300,
+            env=dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"))
+        page = pages / f"{TEST}.html"
+        if run.returncode == 0 or not page.is_file():
+            print(f"expected {TEST} to fail with a page; it did not:\n{run.stdout[-2000:]}",
+                  file=sys.stderr)
+            return 1
+        selected = Path(folder) / "run.html"
+        selected.write_text(page.read_text().replace("</body>", SELECT_VIOLATION))
+        shown = open_page(browser, selected, screenshot=out, window=(1400, 860))
+    if shown.errors or shown.console:
+        print(f"the page had errors: {shown.error_text or shown.console}", file=sys.stderr)
         return 1
     print(f"wrote {out}")
     return 0
