@@ -35,15 +35,29 @@ PYTEST_MODULES = ("_pytest.", "pytest_timeout.")
 
 # An entry: a label for reports, the object found, and for a function the
 # parts that can be swapped without replacing it.
-_Entry = Tuple[str, Any, Any, Any, Any]
+_Entry = Tuple[str, Any, Tuple[Any, ...]]
 
 
-def _parts(value: Any) -> Tuple[Any, Any, Any]:
-    """What can be changed inside a function without replacing it."""
-    function = getattr(value, "__func__", value)  # classmethod, staticmethod
-    if isinstance(function, types.FunctionType):
-        return function.__code__, function.__defaults__, function.__kwdefaults__
-    return None, None, None
+def _parts(value: Any) -> Tuple[Any, ...]:
+    """What can be changed inside a function without replacing it: its code
+    and defaults, and those of every function it wraps (a decorator's
+    __wrapped__, or a function held in its closure), which only it reaches."""
+    parts = []
+    seen = set()
+    todo = [getattr(value, "__func__", value)]  # classmethod, staticmethod
+    while todo:
+        function = todo.pop()
+        if not isinstance(function, types.FunctionType) or id(function) in seen:
+            continue
+        seen.add(id(function))
+        parts.append((function.__code__, function.__defaults__, function.__kwdefaults__))
+        todo.append(getattr(function, "__wrapped__", None))
+        for cell in function.__closure__ or ():
+            try:
+                todo.append(cell.cell_contents)
+            except ValueError:  # a cell not filled yet
+                pass
+    return tuple(parts)
 
 
 class Snapshot:
@@ -88,7 +102,7 @@ class Snapshot:
     @staticmethod
     def _entries(prefix: str, namespace: Any, skip: set) -> Dict[str, _Entry]:
         return {
-            name: (f"{prefix}.{name}", value, *_parts(value))
+            name: (f"{prefix}.{name}", value, _parts(value))
             for name, value in list(namespace.items())
             if not (name.startswith("__") and name.endswith("__")) and name not in skip
         }
@@ -109,9 +123,9 @@ class Snapshot:
         changed: List[str] = []
         for prefix, holder, entries in self._namespaces:
             namespace = vars(holder)
-            for name, (label, value, code, defaults, kwdefaults) in entries.items():
+            for name, (label, value, parts) in entries.items():
                 now = namespace.get(name, _MISSING)
-                if now is not value or _parts(now) != (code, defaults, kwdefaults):
+                if now is not value or _parts(now) != parts:
                     changed.append(label)
             for name in list(namespace):
                 if name not in entries and not name.startswith("__") and \
