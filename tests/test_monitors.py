@@ -536,5 +536,5 @@ def test_the_grader_quotes_the_broken_rule_and_no_monitors_gives_gos_verdict(
 
     monitored = graded()
     assert monitored["score"] == 0
-    assert monitored["output"].startswith("Raft rule broken: heartbeat rate: S")
+    assert monitored["output"].startswith("**Failed:** Raft rule broken: heartbeat rate: S")
     assert graded("--no-monitors")["score"] == 1

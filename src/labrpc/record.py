@@ -19,6 +19,7 @@ events themselves.
 
 from __future__ import annotations
 
+import _thread
 import base64
 import json
 import os
@@ -87,6 +88,7 @@ class Record:
         self.events: List[Event] = []
         self._subscribers: List[Callable[[Event], None]] = []
         self._mu = threading.Lock()
+        self._append_mu = _thread.allocate_lock()
 
     def now(self) -> float:
         """Seconds since the record began."""
@@ -95,11 +97,26 @@ class Record:
     def add(self, kind: str, **fields: Any) -> Event:
         """Append an event; its t is now, its seq the next number."""
         with self._mu:
+            event = self._append(kind, fields)
+            for fn in self._subscribers:
+                fn(event)
+        return event
+
+    def add_note(self, kind: str, **fields: Any) -> Event:
+        """Append an event that no subscriber hears of (a DPrintf line).
+
+        It skips the record's lock: under a simulation (labsim) taking that
+        lock is a scheduling point, and turning debug output on must not
+        change which run a seed gives.
+        """
+        return self._append(kind, fields)
+
+    def _append(self, kind: str, fields: Dict[str, Any]) -> Event:
+        # A raw lock, which a simulation leaves real; nothing inside it waits.
+        with self._append_mu:
             event = {"seq": len(self.events), "t": self.clock() - self.began, "kind": kind}
             event.update(fields)
             self.events.append(event)
-            for fn in self._subscribers:
-                fn(event)
         return event
 
     def subscribe(self, fn: Callable[[Event], None]) -> None:

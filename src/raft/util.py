@@ -59,7 +59,7 @@ def DPrintf(format: str, *args: Any) -> None:
             text = format % args if args else format
             peer = _peer_of(text)
             for record in list(_records):
-                record.add("log", peer=peer, text=text)
+                record.add_note("log", peer=peer, text=text)
 
 
 def _peer_of(text: str) -> Optional[int]:
