@@ -217,13 +217,25 @@ def exposed_files(isolation: Isolation, package_root: Path, packages: Sequence[s
     if user is None:
         return []
     paths: List[Path] = [results.resolve().parent]
-    paths += [folder for folder in [package_root, *package_root.parents]]
+    # An ancestor such as /tmp is writable by all but sticky: the user cannot
+    # move or remove what another owns in it, so the grader's folder is safe.
+    paths += [folder for folder in [package_root, *package_root.parents]
+              if not _sticky_for(user, folder)]
     for package in packages:
         paths += [package_root / package, *(package_root / package).rglob("*")]
     # A file dropped into site-packages (a .pth) would run in every test process.
     import site
     paths += [Path(folder) for folder in site.getsitepackages()]
     return [f"{path} is writable by {user.name}" for path in writable_by(user, paths)]
+
+
+def _sticky_for(user: SandboxUser, folder: Path) -> bool:
+    """Whether folder is sticky and not user's (its entries safe from user)."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return False
+    return bool(info.st_mode & stat.S_ISVTX) and info.st_uid != user.uid
 
 
 def _groups_of(name: str) -> List[int]:
