@@ -36,7 +36,9 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -350,22 +352,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for warning in isolating.exposed_files(isolation, PACKAGE_ROOT, LAB_PACKAGES + ("labstaff",),
                                            args.out):
         print(f"warning: {warning}")
+    staging = None
     if args.timeline:
-        # The test processes inherit it; an absolute path, as they run in a sandbox,
-        # and theirs to write (the pages are drawings, never grades).
-        folder = args.timeline.resolve()
-        folder.mkdir(parents=True, exist_ok=True)
+        # The test processes write their pages into a folder of their own
+        # (the sandbox user may not reach DIR), inherited as an absolute path;
+        # the grader moves the pages to DIR after the last test.
+        staging = Path(tempfile.mkdtemp(prefix="raft-timeline-"))
         if isolation.user is not None:
-            os.chown(folder, isolation.user.uid, isolation.user.gid)
-        os.environ["RAFT_TIMELINE"] = str(folder)
+            os.chown(staging, isolation.user.uid, isolation.user.gid)
+        os.environ["RAFT_TIMELINE"] = str(staging)
     started = time.time()
     if args.no_monitors:
         os.environ["RAFT_MONITORS"] = "0"  # read by the tests' processes
     grading = grade(args.submission, parts, args.runs, args.test_timeout,
                     args.total_timeout, args.test, isolation, progress=print_progress,
                     sim_seeds=args.sim_seeds)
-    if args.timeline:
-        attach_timelines(grading, args.timeline.resolve(), started)
+    if staging is not None:
+        folder = args.timeline.resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        for page in staging.glob("*.html"):
+            if page.is_file() and not page.is_symlink():  # the pages, nothing planted
+                shutil.move(str(page), str(folder / page.name))
+        shutil.rmtree(staging, ignore_errors=True)
+        attach_timelines(grading, folder, started)
     results.write_atomic(args.out, results.results_json(grading, weights, args.visibility))
     print(table(grading))
     print(f"results written to {args.out}")
