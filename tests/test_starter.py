@@ -47,7 +47,7 @@ def clean_env() -> dict:
     return env
 
 
-def test_a_2a_tree_installed_as_its_readme_says_fails_only_its_election_tests(
+def test_an_election_only_tree_installed_as_its_readme_says_fails_only_its_election_tests(
         tmp_path: Path) -> None:
     """The judged path: export 2A, follow the handout, run pytest."""
     tree = exported(tmp_path, "--parts", "2A")
@@ -79,7 +79,8 @@ def test_a_2a_tree_installed_as_its_readme_says_fails_only_its_election_tests(
     assert len(raft_tests) == 3 and all(line.endswith("2A") for line in raft_tests), collected
 
 
-@pytest.mark.parametrize("parts", CHOICES, ids=["-".join(c) for c in CHOICES])
+# Ids by how many parts, so that `pytest -k 2A` selects only the lab's tests.
+@pytest.mark.parametrize("parts", CHOICES, ids=[f"{len(c)}-parts" for c in CHOICES])
 def test_each_choice_of_parts_gives_its_tests_skeleton_and_handout_and_nothing_more(
         tmp_path: Path, parts: List[str]) -> None:
     tree = exported(tmp_path, "--parts", ",".join(parts))
@@ -142,7 +143,7 @@ def test_the_course_text_is_appended_to_the_handout(tmp_path: Path) -> None:
     ("The 2A tests: 13.6 s wall.", "a figure of the solution"),
     ("One lock per peer, never held across an RPC, a sleep or a put on `applyCh`; "
      "rules run under the lock and never block.", "the solution README's sentence"),
-])
+], ids=["method", "timeouts", "heartbeat", "passed-line", "wall-time", "sentence"])
 def test_a_leak_is_refused_naming_it_and_nothing_is_written(
         tmp_path: Path, planted: str, named: str) -> None:
     extra = tmp_path / "course.md"

@@ -55,3 +55,14 @@ def test_main_job_commands_mode_shows_the_commit_index_advance() -> None:
     summary = result.stdout.split("summary:")[1]
     committed = int(summary.split("commands:")[1].split("committed")[0].split(",")[-1])
     assert committed > 10, result.stdout
+
+
+def test_pytest_k_part_selects_exactly_that_parts_go_tests() -> None:
+    # The course grades with `pytest -k 2A`, as Go's `go test -run 2A`: the
+    # port's own tests must never match a part's name.
+    for part, count in (("2A", 3), ("2B", 8), ("2C", 8), ("2D", 6)):
+        result = run("-m", "pytest", "--co", "-q", "-p", "no:cacheprovider", "-k", part)
+        chosen = [line for line in result.stdout.splitlines() if "::" in line]
+        assert len(chosen) == count, result.stdout
+        assert all(line.startswith("src/raft/test_raft.py::Test") and line.endswith(part)
+                   for line in chosen), chosen
