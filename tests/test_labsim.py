@@ -345,3 +345,15 @@ def test_stress_sim_reports_failing_seeds_with_replay_and_log(tmp_path):
     log = (logs / "TestInitialElection2A-seed-2.log").read_text()
     assert "past its limit (1 s of virtual time)" in log
     assert re.search(r"\b\d{6} [A-Z]+ +S\d+ T\d+ ", log)  # replayed with DPrintf on
+
+
+def test_grader_sim_seeds_gives_the_solution_its_points(tmp_path):
+    # Each seed is a run of its own for the grader's verdict: N passing runs pass.
+    out_json = tmp_path / "results.json"
+    code, out, _ = _run([sys.executable, "-m", "labstaff.grade", str(SOLUTION), "--test",
+                         "TestInitialElection2A", "--test", "TestReElection2A",
+                         "--sim-seeds", "3", "--out", str(out_json)], ROOT)
+    assert code == 0, out
+    import json
+    result = json.loads(out_json.read_text())
+    assert result["score"] == 2, result

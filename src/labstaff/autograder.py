@@ -127,7 +127,8 @@ def run(root: Path) -> Dict[str, Any]:
               "in all", flush=True)
         grading = grade.grade(raft_py, config["parts"], config["runs"], config["test_timeout"],
                               config["total_timeout"], config["tests"],
-                              progress=grade.print_progress)
+                              progress=grade.print_progress,
+                              sim_seeds=config.get("sim_seeds", 0))
         print(grade.table(grading), flush=True)
         return results.results_json(grading, config.get("weights"), config["visibility"],
                                     config.get("reference"))

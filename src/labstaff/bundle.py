@@ -127,6 +127,7 @@ class Options:
     leaderboard: bool = False
     reference: Optional[Path] = None
     reference_figures: Dict[str, Tuple[int, int]] = field(default_factory=dict)
+    sim_seeds: int = 0  # each test under the simulation, seeds 1..N (same score on regrade)
 
 
 class BundleError(RuntimeError):
@@ -238,7 +239,7 @@ def build(out: Path, options: Options) -> int:
             "weights": options.weights, "visibility": options.visibility,
             "reference": ({k: list(v) for k, v in options.reference_figures.items()}
                           if options.leaderboard else None),
-            "hard_stop": hard_stop,
+            "hard_stop": hard_stop, "sim_seeds": options.sim_seeds,
         }
         setup = SETUP_SH.format(venv=VENV, pip_wheel=pip_wheel,
                                 requirements=" ".join([DISTRIBUTION, *pinned]))
@@ -257,7 +258,8 @@ def build(out: Path, options: Options) -> int:
           f"{options.runs} run(s) each, {options.test_timeout:.0f} s a test, "
           f"{options.total_timeout:.0f} s in all (hard stop {hard_stop} s), "
           f"{max_score:g} points, visibility {options.visibility}"
-          f"{', leaderboard' if options.leaderboard else ''}")
+          f"{', leaderboard' if options.leaderboard else ''}"
+          f"{f', simulated with seeds 1-{options.sim_seeds}' if options.sim_seeds else ''}")
     print("upload it as the autograder of a Gradescope programming assignment; "
           "README's 'Grading on Gradescope' says which settings to choose")
     return 0

@@ -342,7 +342,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 parts=parts, tests=names, runs=args.runs, test_timeout=args.test_timeout,
                 total_timeout=args.total_timeout, weights=weights,
                 visibility=args.visibility, leaderboard=args.leaderboard,
-                reference=args.reference))
+                reference=args.reference, sim_seeds=args.sim_seeds))
         except bundle.BundleError as err:
             print(f"raft-grade: {err}", file=sys.stderr)
             return 1

@@ -115,6 +115,11 @@ class _Guard:
     def pytest_runtest_makereport(self, item: pytest.Item, call: Any) -> Any:
         outcome = yield
         report = outcome.get_result()
+        if call.when == "setup":
+            # A new run of the test (--sim-seeds runs it once per seed):
+            # each run gets its own verdict, and any failure beats a pass.
+            self._phases[item.nodeid] = []
+            self._handles.pop(item.nodeid, None)
         phases = self._phases.setdefault(item.nodeid, [])
         phases.append(report.outcome)
         if call.when == "call":
