@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
-from labstaff.grade import PYTEST_INI  # the grader's pytest settings, restated
+# The grader's lab packages and pytest settings, so a tree is the one it grades in.
+from labstaff.grade import LAB_PACKAGES, PYTEST_INI
 
 SOURCES = Path(__file__).resolve().parents[2] / "src"
 SOLUTION = SOURCES / "raft" / "raft.py"
-LAB_PACKAGES = ("labgob", "labrpc", "labsim", "labtools", "raft")
 # Runs pytest in a lab tree with its own packages first on sys.path, and with
 # only the lab's plugins (PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 in the environment).
 RUNNER = ("import sys; sys.path.insert(0, 'src'); import pytest; "

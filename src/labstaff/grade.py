@@ -230,11 +230,6 @@ def attach_timelines(grading: Grading, folder: Path, since: float) -> None:
             outcome.output += f"\n\ntimeline page: {page}"
 
 
-def results_json(grading: Grading) -> dict:
-    """Gradescope's results format, one point a test (see labstaff.results)."""
-    return results.results_json(grading)
-
-
 def table(grading: Grading) -> str:
     width = max([len(o.name) for o in grading.outcomes] + [4])
     rows = [f"{'test'.ljust(width)}  result  seconds  why"]
