@@ -260,6 +260,44 @@ def test_virtual_time_timeouts_and_joins(tmp_path):
     assert float(real) < 2.0
 
 
+def test_threads_reuse_os_threads_but_not_their_state(tmp_path):
+    # A started thread runs on a pooled OS thread (labsim.pool): what a fresh
+    # thread has fresh must still be fresh, and threading must know it.
+    code, out = _script(tmp_path, """
+        import contextvars, threading, labsim
+        from labsim import pool
+        var = contextvars.ContextVar("var", default="fresh")
+        def body():
+            local = threading.local()
+            seen, threads = [], []
+            def child(i):
+                seen.append((getattr(local, "x", "fresh"), var.get(),
+                             threading.current_thread() is threads[i],
+                             threading.get_ident() == threads[i].ident))
+                local.x = var.set("stale")
+                local.x = "stale"
+            for i in range(50):
+                threads.append(threading.Thread(target=child, args=(i,)))
+                threads[i].start()
+                threads[i].join()
+                assert not threads[i].is_alive()
+                assert threads[i] not in threading.enumerate()
+            assert seen == [("fresh", "fresh", True, True)] * 50, seen
+            return len({th.ident for th in threads})
+        idents = labsim.run(body, seed=1, perturb_s=0.0)
+        idents = max(idents, labsim.run(body, seed=2, perturb_s=0.0))
+        print("IDENTS", idents, "CREATED", pool.created(), "IDLE", pool.idle())
+        pool.close()
+        print("AFTER CLOSE", pool.idle())
+        """)
+    assert code == 0, out
+    found = re.search(r"IDENTS (\d+) CREATED (\d+) IDLE (\d+)", out)
+    idents, created, idle = map(int, found.groups())
+    assert created <= 3 and idents <= created, out  # 100 threads, at most 3 OS threads
+    assert idle == created, out
+    assert "AFTER CLOSE 0" in out
+
+
 def test_seed_lists_and_default_seeds():
     from labsim import parse_seeds, seed_for
     assert parse_seeds("1-3,7") == [1, 2, 3, 7]

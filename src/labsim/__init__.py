@@ -14,6 +14,7 @@ Modules, one job each:
     primitives    Lock, RLock, Condition, SimpleQueue, sleep, monotonic, ...
                   and Thread.start/join/is_alive; real outside a run
     patching      install()/uninstall() them into threading, time, queue
+    pool          reused OS threads: a started thread costs no OS thread start
     reports       every thread: what it waits for, who holds the lock, stack
     watchdog      a real-time watchdog for threads stuck outside the
                   simulator's view (a C-level block, a loop with no sync point)

@@ -14,6 +14,7 @@ Simulation adopts a thread.
 
 from __future__ import annotations
 
+import _threading_local  # before install: it binds threading's real RLock
 import queue
 import sys
 import threading
@@ -30,6 +31,9 @@ _TABLE: List[Tuple[Any, str, Any]] = [
     (threading.Thread, "start", p.thread_start),
     (threading.Thread, "join", p.thread_join),
     (threading.Thread, "is_alive", p.thread_is_alive),
+    # A simulated thread runs on a reused OS thread (labsim.pool), so a
+    # thread-local must be keyed by the Thread, as the Python version is.
+    (threading, "local", _threading_local.local),
     (queue, "SimpleQueue", p.SimpleQueue),
     (time, "sleep", p.sleep),
     (time, "monotonic", p.monotonic),

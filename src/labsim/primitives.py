@@ -24,7 +24,7 @@ from collections import deque
 from queue import Empty
 from typing import Any, Deque, Optional, Tuple
 
-from labsim import core
+from labsim import core, pool
 from labsim.errors import SimFailure, SimKilled
 
 managed = core.managed
@@ -401,30 +401,20 @@ class SimpleQueue:
 # --- threading.Thread -------------------------------------------------------------------
 
 
-class _RealFlag:
-    """Thread._started for a thread started under the simulation: the start-up
-    handshake between parent and child stays outside the scheduler."""
-
-    def __init__(self) -> None:
-        self._lock = _thread.allocate_lock()
-        self._lock.acquire()
-        self._flag = False
+class _StartedFlag:
+    """Thread._started for a thread started under the simulation: set from
+    the start, since the thread counts as started once it is scheduled."""
 
     def is_set(self) -> bool:
-        return self._flag
+        return True
 
     def set(self) -> None:
-        if not self._flag:
-            self._flag = True
-            self._lock.release()
+        pass
 
     def clear(self) -> None:
-        self._flag = False
+        pass
 
     def wait(self, timeout: Optional[float] = None) -> bool:
-        if not self._flag:
-            self._lock.acquire()
-            self._lock.release()
         return True
 
 
@@ -436,43 +426,54 @@ def thread_start(self: threading.Thread) -> None:
             getattr(self, "_started", None) is not None and self._started.is_set()):
         raise RuntimeError("threads can only be started once")
     rec = sim.spawn(self)
+    worker = pool.take()
+    # The worker waits on its lock: that lock is the thread's baton, so its
+    # first turn wakes the worker straight into the thread's run().
+    rec.baton = worker.lock
+    rec.ident = worker.ident
+    sim.by_ident[worker.ident] = rec
     self._labsim_rec = rec
-    inner_run = self.run
-    ready = _thread.allocate_lock()
-    ready.acquire()
-
-    def run() -> None:
-        sim.enter(rec)
-        ready.release()
-        try:
-            sim.first_turn(rec)
-            inner_run()
-        except SimKilled:
-            pass
-        except SimFailure as failure:
-            # Only the watchdog raises a failure outside the test's thread.
-            if rec.parked:
-                sim._forever.acquire()  # taken out of the run meanwhile
-            sim.fail(failure)
-        except BaseException:
-            # Report it while this thread still holds the baton (pytest turns
-            # it into a failure of the test), then let the thread end quietly.
-            try:
-                self._invoke_excepthook(self)
-            except (SimKilled, SimFailure):
-                pass
-        finally:
-            self.__dict__.pop("run", None)
-            try:
-                sim.finish(rec)
-            except (SimKilled, SimFailure):
-                pass
-
-    self.run = run  # type: ignore[method-assign]
-    self._started = _RealFlag()
-    real_thread_start(self)
-    ready.acquire()
+    self._ident = worker.ident
+    if hasattr(self, "_native_id"):
+        self._native_id = worker.native_id
+    self._started = _StartedFlag()
+    with threading._active_limbo_lock:  # type: ignore[attr-defined]
+        threading._active[worker.ident] = self  # type: ignore[attr-defined]
+    worker.job = lambda: _run_started(sim, rec, self)
     sim.sync("start")
+
+
+def _run_started(sim: Any, rec: Any, thread: threading.Thread) -> None:
+    """A started thread's life on its pool worker (which holds its baton)."""
+    try:
+        sim._after_wake(rec)
+        thread.run()
+    except SimKilled:
+        pass
+    except SimFailure as failure:
+        # Only the watchdog raises a failure outside the test's thread.
+        if rec.parked:
+            sim._forever.acquire()  # taken out of the run meanwhile
+        sim.fail(failure)
+    except BaseException:
+        # Report it while this thread still holds the baton (pytest turns it
+        # into a failure of the test), then let the thread end quietly.
+        try:
+            thread._invoke_excepthook(thread)  # type: ignore[attr-defined]
+        except (SimKilled, SimFailure):
+            pass
+    finally:
+        # What threading's bootstrap does when run() returns, before the
+        # baton moves on: the thread leaves threading's table.
+        with threading._active_limbo_lock:  # type: ignore[attr-defined]
+            if threading._active.get(rec.ident) is thread:  # type: ignore[attr-defined]
+                del threading._active[rec.ident]  # type: ignore[attr-defined]
+        if hasattr(thread, "_is_stopped"):
+            thread._is_stopped = True  # type: ignore[attr-defined]
+        try:
+            sim.finish(rec)
+        except (SimKilled, SimFailure):
+            pass
 
 
 def _record_of(thread: threading.Thread) -> Any:
@@ -489,10 +490,15 @@ def thread_is_alive(self: threading.Thread) -> bool:
 def thread_join(self: threading.Thread, timeout: Optional[float] = None) -> None:
     rec = _record_of(self)
     sim, me = managed()
-    if rec is None or sim is None:
-        if rec is not None and rec.done:
-            return None
+    if rec is None:
         return real_thread_join(self, timeout)
+    if sim is None:
+        # A simulated thread joined from outside the run (it has no OS thread
+        # of its own to join): watch its record in real time.
+        end = None if timeout is None else real_monotonic() + max(0.0, timeout)
+        while not rec.done and (end is None or real_monotonic() < end):
+            real_sleep(0.001)
+        return None
     if rec is me:
         raise RuntimeError("cannot join current thread")
     sim.sync("join")

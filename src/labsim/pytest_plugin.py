@@ -33,7 +33,7 @@ import pytest
 from _pytest.reports import TestReport
 from _pytest.runner import runtestprotocol
 
-from labsim import patching, seeds, tracecheck, watchdog
+from labsim import patching, pool, seeds, tracecheck, watchdog
 from labsim.core import BUSY_STEPS, Simulation
 from labsim.errors import SimFailure
 from labsim.strategies import DEFAULT_PERTURB_S, NAMES
@@ -100,6 +100,11 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.unregister(timeout_plugin)
     patching.install()
     watchdog.ensure_running(config.getoption("sim_watchdog"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _enabled(config):
+        pool.close()  # the idle OS threads the runs' threads ran on
 
 
 def replay_command(config: pytest.Config, item: pytest.Item, seed: int) -> str:

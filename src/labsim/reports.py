@@ -12,7 +12,8 @@ from typing import Any, List
 
 STACK_LIMIT = 12
 # Frames of the simulator itself say nothing about the student's code.
-_OWN_FILES = ("labsim/core.py", "labsim/primitives.py", "labsim/reports.py")
+_OWN_FILES = ("labsim/core.py", "labsim/primitives.py", "labsim/reports.py",
+              "labsim/pool.py")
 _THREAD_START = frozenset({"_bootstrap", "_bootstrap_inner", "run"})
 
 

@@ -23,7 +23,6 @@ import types
 from typing import Any, List, Optional
 
 _numbers = itertools.count(1)
-_local = threading.local()
 
 
 class ThreadInfo:
@@ -42,11 +41,13 @@ class ThreadInfo:
 
 
 def this_thread() -> ThreadInfo:
-    try:
-        return _local.info
-    except AttributeError:
-        info = _local.info = ThreadInfo()
-        return info
+    # Kept on the Thread object, not in a threading.local: under the
+    # simulation one OS thread runs many threads in turn (labsim.pool).
+    thread = threading.current_thread()
+    info = thread.__dict__.get("_racecheck_info")
+    if info is None:
+        info = thread.__dict__["_racecheck_info"] = ThreadInfo()
+    return info
 
 
 def new_logical_number() -> int:
