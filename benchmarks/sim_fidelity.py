@@ -1,13 +1,17 @@
-"""Fidelity: the Passed line's figures under --sim against real-time runs.
+"""Fidelity: the Passed line's figures under --sim against real-time runs,
+and whether every simulated seed passes.
 
     python benchmarks/sim_fidelity.py                 -k 2A: 5 real runs, 200 seeds
-    python benchmarks/sim_fidelity.py -k 2B --real 3 --seeds 100
+    python benchmarks/sim_fidelity.py -k "2A or 2B or 2C or 2D" --real 5 --seeds 100 \
+        --real-file real.json -j 2
 
-For each test, the RPC count (and seconds) of its Passed line: min, median
-and max over the real-time runs and over the simulated seeds (strategy
-random, then pct), and how many simulated counts fall inside the range
-the real runs show, widened by the given slack (default 10%: a handful of
-real runs cannot show the whole range).
+For each test, the RPC count of its Passed line: min, median and max over
+the real-time runs and over the simulated seeds (strategy random, then
+pct), how many simulated counts fall inside the range the real runs show,
+widened by the given slack (default 10%: a handful of real runs cannot
+show the whole range), and how many seeds failed (each with its replay
+command). --real-file keeps the real runs' counts (they take the real
+suite's minutes) and reuses them when the file exists.
 """
 
 from __future__ import annotations
@@ -43,20 +47,35 @@ def real_runs(expr: str, runs: int) -> Dict[str, List[int]]:
     return counts
 
 
-def sim_runs(expr: str, seeds: int, strategy: str) -> Dict[str, List[int]]:
+def sim_runs(expr: str, seeds: int, strategy: str, jobs: int
+             ) -> "tuple[Dict[str, List[int]], List[str], int]":
+    """(RPC counts per test, the failing runs' replay commands, runs) over seeds 1..seeds."""
     counts: Dict[str, List[int]] = defaultdict(list)
+    failures: List[str] = []
+    runs = 0
+    jobs = max(1, min(jobs, seeds))
+    bounds = [(seeds * i // jobs + 1, seeds * (i + 1) // jobs) for i in range(jobs)]
     with tempfile.TemporaryDirectory() as folder:
-        results = Path(folder) / "r.jsonl"
-        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k",
-                        expr, "src/raft", "--sim", f"--sim-strategy={strategy}",
-                        f"--sim-seeds=1-{seeds}", f"--sim-results={results}"],
-                       cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for line in results.read_text().splitlines():
-            result = json.loads(line)
-            found = PASSED.search(result.get("passed_line", ""))
-            if found:
-                counts[result["name"]].append(int(found.group(2)))
-    return counts
+        procs = []
+        for number, (first, last) in enumerate(bounds):
+            results = Path(folder) / f"r{number}.jsonl"
+            procs.append((results, subprocess.Popen(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", expr,
+                 "src/raft", "--sim", f"--sim-strategy={strategy}",
+                 f"--sim-seeds={first}-{last}", f"--sim-results={results}"],
+                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+        for results, proc in procs:
+            proc.wait()
+            lines = results.read_text().splitlines() if results.exists() else []
+            for line in lines:
+                result = json.loads(line)
+                runs += 1
+                if result["outcome"] == "failed":
+                    failures.append(result["replay"])
+                found = PASSED.search(result.get("passed_line", ""))
+                if found:
+                    counts[result["name"]].append(int(found.group(2)))
+    return counts, failures, runs
 
 
 def _spread(values: List[int]) -> str:
@@ -68,24 +87,44 @@ def _spread(values: List[int]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", dest="expr", default="2A")
-    parser.add_argument("--real", type=int, default=5)
-    parser.add_argument("--seeds", type=int, default=200)
+    parser.add_argument("--real", type=int, default=5, help="real-time runs (default 5)")
+    parser.add_argument("--real-file", type=Path, default=None,
+                        help="keep the real runs' counts here; reuse them if it exists")
+    parser.add_argument("--seeds", type=int, default=200,
+                        help="seeds 1..N (default 200; 0: only the real runs)")
+    parser.add_argument("-j", dest="jobs", type=int, default=1,
+                        help="simulated processes at a time (default 1)")
     parser.add_argument("--slack", type=float, default=0.10)
     args = parser.parse_args()
-    real = real_runs(args.expr, args.real)
-    print("RPC counts, min/median/max | test | real time | --sim random | --sim pct | "
-          "sim counts inside the real range (+-slack)")
-    sims = {s: sim_runs(args.expr, args.seeds, s) for s in ("random", "pct")}
-    for name in sorted(set(real) | set(sims["random"])):
+    sims = {}
+    for strategy in ("random", "pct") if args.seeds > 0 else ():
+        counts, failures, runs = sim_runs(args.expr, args.seeds, strategy, args.jobs)
+        sims[strategy] = counts
+        print(f"--sim-strategy {strategy}: {runs - len(failures)}/{runs} runs passed "
+              f"(seeds 1-{args.seeds})", flush=True)
+        for replay in failures:
+            print(f"  failed: {replay}")
+    # (after the seeds: a second copy started beside this one may write the file)
+    if args.real_file is not None and args.real_file.exists():
+        real = json.loads(args.real_file.read_text())
+        print(f"real-time counts from {args.real_file}")
+    else:
+        real = real_runs(args.expr, args.real)
+        if args.real_file is not None:
+            args.real_file.write_text(json.dumps(real, indent=1, sort_keys=True))
+    print("| test | real time | --sim random | --sim pct | inside the real range (+-"
+          f"{args.slack:.0%}) |\n|---|---|---|---|---|")
+    for name in sorted(set(real) | set(sims.get("random", {}))):
         low = min(real.get(name, [0])) * (1 - args.slack)
         high = max(real.get(name, [0])) * (1 + args.slack)
         inside = []
         for strategy in ("random", "pct"):
-            values = sims[strategy].get(name, [])
+            values = sims.get(strategy, {}).get(name, [])
             share = sum(low <= v <= high for v in values)
             inside.append(f"{strategy} {share}/{len(values)}")
-        print(f"| {name} | {_spread(real.get(name, []))} | {_spread(sims['random'].get(name, []))}"
-              f" | {_spread(sims['pct'].get(name, []))} | {', '.join(inside)} |", flush=True)
+        print(f"| {name} | {_spread(real.get(name, []))} | {_spread(sims.get('random', {}).get(name, []))}"
+              f" | {_spread(sims.get('pct', {}).get(name, []))} | {', '.join(inside)} |", flush=True)
+    print("(RPC counts of the Passed line: min/median/max)")
     return 0
 
 

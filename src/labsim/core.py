@@ -144,6 +144,7 @@ class Simulation:
         # Finalizers run by the cyclic collector could take locks at moments
         # that differ between runs; collect only between runs.
         self._gc_was_enabled = gc.isenabled()
+        _freeze_the_heap_once()
         gc.disable()
         self._affinity = _pin_to_this_cpu()
         _ACTIVE = self
@@ -170,16 +171,21 @@ class Simulation:
             self._run_next(me)
         _ACTIVE = None
         self.current = None
+        # The records outlive the run (reports, the trace check); what they
+        # point to must not, or the run's whole world (peers, logs) would
+        # survive the young collection below into the old generation.
+        for rec in self.records:
+            rec.thread = rec.waiting_for = rec.pending = None
+            rec.joiners = []
+        self.timers = []
         if self._random_state is not None:
             random.setstate(self._random_state)
         if self._gc_was_enabled:
             gc.enable()
-        # The run's garbage is all young (nothing was collected during it):
-        # collecting the two young generations frees it in about a
-        # millisecond, where a full collection of pytest's heap took 19 ms,
-        # a quarter of a 2A test's run. Older garbage is left to Python's
-        # own collections, which run only between runs.
-        gc.collect(1)
+        # Only what was made since the first run is scanned (see
+        # _freeze_the_heap_once): about a millisecond, where a collection of
+        # pytest's whole heap took 19 ms, a quarter of a 2A test's run.
+        gc.collect()
         if self._affinity is not None:
             os.sched_setaffinity(0, self._affinity)
 
@@ -426,6 +432,22 @@ class Simulation:
     def name_of(self, ident: Optional[int]) -> str:
         rec = self.by_ident.get(ident) if ident is not None else None
         return rec.name if rec is not None else f"an unmanaged thread ({ident})"
+
+
+_heap_frozen = False
+
+
+def _freeze_the_heap_once() -> None:
+    """Move everything alive before the process's first run (pytest, the
+    modules) out of the collector's sight, once: the full collection after
+    each run then scans only what the runs made. (A run's world must be
+    collected fully: the item that made it keeps it until the next run, by
+    which time a young collection would have aged it.)"""
+    global _heap_frozen
+    if not _heap_frozen:
+        _heap_frozen = True
+        gc.collect()
+        gc.freeze()
 
 
 def _pin_to_this_cpu() -> Optional[Any]:

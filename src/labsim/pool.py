@@ -74,6 +74,9 @@ class Worker:
             except BaseException:
                 traceback.print_exc()  # a bug of the simulator's: say so, go on
             finally:
+                # job, and all it refers to, must not outlive the thread: an
+                # idle worker would keep the last run's world alive.
+                job = None
                 if trace is not None:
                     sys.settrace(None)
                 if profile is not None:

@@ -12,6 +12,8 @@
     --sim-perturb MS                      how late a wake-up may come (default 5)
     --sim-watchdog S                      real seconds without a synchronisation
                                           point before an escape is reported
+    --sim-step-cost US                    virtual microseconds each synchronisation
+                                          point costs (default 25)
     --sim-busy-steps N                    points in a row without waiting before a
                                           busy loop is reported (default 10^6)
     --sim-results FILE                    one JSON line per run (for tools)
@@ -34,6 +36,7 @@ from _pytest.reports import TestReport
 from _pytest.runner import runtestprotocol
 
 from labsim import patching, pool, seeds, tracecheck, watchdog
+from labsim.clock import DEFAULT_STEP_COST_S
 from labsim.core import BUSY_STEPS, Simulation
 from labsim.errors import SimFailure
 from labsim.strategies import DEFAULT_PERTURB_S, NAMES
@@ -56,6 +59,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="how the next thread is chosen (default random)")
     group.addoption("--sim-perturb", type=float, default=DEFAULT_PERTURB_S * 1000,
                     help="the most a wake-up may come late, in ms (default 5; 0: never)")
+    group.addoption("--sim-step-cost", type=float, default=DEFAULT_STEP_COST_S * 1e6,
+                    help="virtual microseconds each synchronisation point costs (default "
+                         f"{DEFAULT_STEP_COST_S * 1e6:g})")
     group.addoption("--sim-check", action="store_true",
                     help="run each seed twice and fail if the runs differ")
     group.addoption("--sim-watchdog", type=float, default=watchdog.DEFAULT_LIMIT_S,
@@ -83,6 +89,8 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--sim-seeds: {err}") from None
     if config.getoption("sim_perturb") < 0:
         raise pytest.UsageError("--sim-perturb must be >= 0 ms")
+    if config.getoption("sim_step_cost") < 0:
+        raise pytest.UsageError("--sim-step-cost must be >= 0 us")
     if config.getoption("sim_busy_steps") < 1:
         raise pytest.UsageError("--sim-busy-steps must be >= 1")
     # The test's limit, checked in virtual time; pytest-timeout's SIGALRM
@@ -115,6 +123,9 @@ def replay_command(config: pytest.Config, item: pytest.Item, seed: int) -> str:
     perturb = config.getoption("sim_perturb")
     if perturb != DEFAULT_PERTURB_S * 1000:
         parts += ["--sim-perturb", f"{perturb:g}"]
+    step_cost = config.getoption("sim_step_cost")
+    if step_cost != DEFAULT_STEP_COST_S * 1e6:
+        parts += ["--sim-step-cost", f"{step_cost:g}"]
     if config.getoption("race", False):
         parts.append("--race")
     if re.fullmatch(r"\w+", item.name):
@@ -137,6 +148,7 @@ def _run(item: pytest.Item, nextitem: Optional[pytest.Item], seed: int,
     sim = Simulation(
         seed, config.getoption("sim_strategy"),
         perturb_s=config.getoption("sim_perturb") / 1000.0,
+        step_cost=config.getoption("sim_step_cost") / 1e6,
         time_limit=_time_limit(item), trace=trace,
         busy_steps=config.getoption("sim_busy_steps"),
         replay_hint=f"replay: {replay_command(config, item, seed)}")
