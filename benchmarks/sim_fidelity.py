@@ -122,8 +122,9 @@ def main() -> int:
             values = sims.get(strategy, {}).get(name, [])
             share = sum(low <= v <= high for v in values)
             inside.append(f"{strategy} {share}/{len(values)}")
-        print(f"| {name} | {_spread(real.get(name, []))} | {_spread(sims.get('random', {}).get(name, []))}"
-              f" | {_spread(sims.get('pct', {}).get(name, []))} | {', '.join(inside)} |", flush=True)
+        columns = [_spread(real.get(name, []))] + [
+            _spread(sims.get(strategy, {}).get(name, [])) for strategy in ("random", "pct")]
+        print(f"| {name} | {' | '.join(columns)} | {', '.join(inside)} |", flush=True)
     print("(RPC counts of the Passed line: min/median/max)")
     return 0
 
