@@ -124,10 +124,13 @@ def test_never_sleeping_loop_with_locks_is_a_busy_loop(tmp_path):
     # (A smaller budget than the default 10^6, so that it trips before the
     # test's own check: this ticker never lets an election start.)
     code, out, took = _pytest(sandbox, "src/raft/test_raft.py::TestInitialElection2A",
-                              "--sim", "--sim-seed=3", "--sim-busy-steps=50000")
+                              "--sim", "--sim-seed=3", "--sim-busy-steps=50000",
+                              "--sim-step-cost=20")
     assert code == 1, out[-3000:]
     assert "busy loop: thread raft-S" in out and "-ticker passed 50000" in out
-    assert "replay: pytest --sim --sim-seed 3 -k TestInitialElection2A" in out
+    # (the replay carries every option that changes the run)
+    assert ("replay: pytest --sim --sim-seed 3 --sim-step-cost 20 --sim-busy-steps 50000 "
+            "-k TestInitialElection2A") in out
     assert took < HANG_GUARD_S
 
 

@@ -126,6 +126,9 @@ def replay_command(config: pytest.Config, item: pytest.Item, seed: int) -> str:
     step_cost = config.getoption("sim_step_cost")
     if step_cost != DEFAULT_STEP_COST_S * 1e6:
         parts += ["--sim-step-cost", f"{step_cost:g}"]
+    busy_steps = config.getoption("sim_busy_steps")
+    if busy_steps != BUSY_STEPS:
+        parts += ["--sim-busy-steps", str(busy_steps)]
     if config.getoption("race", False):
         parts.append("--race")
     if re.fullmatch(r"\w+", item.name):
