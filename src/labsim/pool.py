@@ -10,7 +10,8 @@ and starting it costs no OS thread and no start-up handshake.
     worker = take()        an idle worker (a new OS thread if none is idle)
     worker.job = fn        set before the worker's lock is first released;
                            fn runs then, and the worker is idle again after
-    close()                end the idle workers (a test of the pool, or exit)
+    close()                end the idle workers (pytest's end under --sim, and
+                           at exit for labsim.run() outside pytest)
 
 Between two jobs a worker is reset as a new OS thread would be fresh: each
 job runs in an empty contextvars.Context, with threading's trace and
@@ -24,6 +25,7 @@ users after each use, and patching makes later ones Python-level
 from __future__ import annotations
 
 import _thread
+import atexit
 import contextvars
 import sys
 import threading
@@ -113,3 +115,6 @@ def close() -> None:
         worker = _idle.pop()
         worker.job = None
         worker.lock.release()
+
+
+atexit.register(close)
