@@ -66,13 +66,13 @@ class SimThread:
                  "waiting_for", "deadline", "reason", "seq", "awake_steps", "killed",
                  "kills", "parked", "pending", "joiners")
 
-    def __init__(self, order: int, name: str, thread: Any) -> None:
+    def __init__(self, order: int, name: str, thread: Any, baton: Any, ident: int) -> None:
         self.order = order
         self.name = name
         self.thread = thread
-        self.ident: Optional[int] = None
-        self.baton = _thread.allocate_lock()
-        self.baton.acquire()
+        self.ident = ident
+        # A raw lock, held while the thread may not run: its turn releases it.
+        self.baton = baton
         self.runnable = True
         self.done = False
         self.waiting_for: Any = None
@@ -135,9 +135,9 @@ class Simulation:
         global _ACTIVE
         if _ACTIVE is not None:
             raise RuntimeError("a simulation is already running in this process")
-        rec = self._record(name, None)
-        rec.ident = _thread.get_ident()
-        self.by_ident[rec.ident] = rec
+        baton = _thread.allocate_lock()
+        baton.acquire()
+        rec = self._record(name, None, baton, _thread.get_ident())
         self.main = self.current = rec
         self._random_state = random.getstate()
         random.seed(self.seed)
@@ -189,9 +189,10 @@ class Simulation:
         if self._affinity is not None:
             os.sched_setaffinity(0, self._affinity)
 
-    def _record(self, name: str, thread: Any) -> SimThread:
-        rec = SimThread(len(self.records), name, thread)
+    def _record(self, name: str, thread: Any, baton: Any, ident: int) -> SimThread:
+        rec = SimThread(len(self.records), name, thread, baton, ident)
         self.records.append(rec)
+        self.by_ident[ident] = rec
         insort(self.runnable, rec, key=_by_order)
         self.live += 1
         self.strategy.spawned(rec)
@@ -199,8 +200,9 @@ class Simulation:
 
     # --- threads ----------------------------------------------------------------------
 
-    def spawn(self, thread: Any) -> SimThread:
-        """Record a thread the current one is starting; it runs when picked."""
+    def spawn(self, thread: Any, baton: Any, ident: int) -> SimThread:
+        """Record a thread the current one is starting; it runs when picked,
+        on the OS thread ident, which waits on baton (held) for its turn."""
         if self.live >= self.max_threads:
             me = self.current
             self.fail(SimTooManyThreads(
@@ -209,7 +211,7 @@ class Simulation:
                 + self._hint()))
             me.killed = True
             self._deliver(me)
-        return self._record(thread.name, thread)
+        return self._record(thread.name, thread, baton, ident)
 
     def finish(self, rec: SimThread) -> None:
         """Called by a thread whose run() has returned; passes the baton on."""

@@ -8,6 +8,7 @@ the new thread's baton: the thread's first turn is an ordinary hand-off,
 and starting it costs no OS thread and no start-up handshake.
 
     worker = take()        an idle worker (a new OS thread if none is idle)
+    give_back(worker)      one taken but not used after all
     worker.job = fn        set before the worker's lock is first released;
                            fn runs then, and the worker is idle again after
     close()                end the idle workers (pytest's end under --sim, and
@@ -36,7 +37,7 @@ from labsim.errors import SimFailure, SimKilled
 
 
 class Worker:
-    __slots__ = ("lock", "job", "ident", "native_id", "__weakref__")
+    __slots__ = ("lock", "job", "ident", "native_id")
 
     def __init__(self) -> None:
         # Held while the worker waits; released once to give it a job's
@@ -98,6 +99,11 @@ def take() -> Worker:
     except IndexError:
         _created += 1
         return Worker()
+
+
+def give_back(worker: Worker) -> None:
+    """Return a worker taken but never given a job."""
+    _idle.append(worker)
 
 
 def created() -> int:

@@ -425,13 +425,14 @@ def thread_start(self: threading.Thread) -> None:
     if self.__dict__.get("_labsim_rec") is not None or (
             getattr(self, "_started", None) is not None and self._started.is_set()):
         raise RuntimeError("threads can only be started once")
-    rec = sim.spawn(self)
     worker = pool.take()
     # The worker waits on its lock: that lock is the thread's baton, so its
     # first turn wakes the worker straight into the thread's run().
-    rec.baton = worker.lock
-    rec.ident = worker.ident
-    sim.by_ident[worker.ident] = rec
+    try:
+        rec = sim.spawn(self, worker.lock, worker.ident)
+    except BaseException:  # too many threads: the run fails, the worker stays idle
+        pool.give_back(worker)
+        raise
     self._labsim_rec = rec
     self._ident = worker.ident
     if hasattr(self, "_native_id"):
