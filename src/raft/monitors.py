@@ -69,15 +69,31 @@ def _norm(name: str) -> str:
     return name.replace("_", "").lower()
 
 
+# The normalised names of a field-name tuple: an RPC's args of one type have
+# the same keys every time, so each shape is normalised once.
+_shapes: Dict[Tuple[str, ...], Tuple[str, ...]] = {}
+
+
 def _fields(value: Any) -> Dict[str, Any]:
     """A dict of an args or reply's fields by Figure 2's name (normalized)."""
     if not isinstance(value, dict):
         return {}
-    return {_norm(key): item for key, item in value.items()}
+    keys = tuple(value)
+    names = _shapes.get(keys)
+    if names is None:
+        if len(_shapes) > 4096:  # a run of ever-new shapes: keep memory bounded
+            _shapes.clear()
+        names = _shapes[keys] = tuple(_norm(str(key)) for key in keys)
+    return dict(zip(names, value.values()))
+
+
+@functools.lru_cache(maxsize=256)
+def _method_of(method: str) -> str:
+    return _norm(method.rpartition(".")[2])
 
 
 def _method(event: Event) -> str:
-    return _norm(str(event.get("method", "")).rpartition(".")[2])
+    return _method_of(str(event.get("method", "")))
 
 
 def _peer(value: Any) -> str:
@@ -170,7 +186,8 @@ class Monitors:
                 self._rpc(event)
             elif kind == "harness":
                 self._harness(event)
-            self._settle(event["t"])
+            if self._pending_applies:
+                self._settle(event["t"])
         except _Violation as found:
             self._fail(found)
         except Exception as err:  # a field of a shape no rule expected
@@ -275,12 +292,14 @@ class Monitors:
         # What the leader's log holds (its log only grows during its term).
         terms = self._log_terms[key]
         terms.setdefault(prev, (args["prevlogterm"], event))
-        for offset, entry in enumerate(entries):
+        for index, entry in enumerate(entries, start=prev + 1):
+            if index in terms:
+                continue  # known from an earlier send: the same entry
             entry_term = _fields(entry).get("term")
             if entry_term is None:
                 self._missing("commit only current-term entries", "log entries have no Term")
                 break
-            terms.setdefault(prev + 1 + offset, (entry_term, event))
+            terms[index] = (entry_term, event)
         self._recheck_terms(key)
         success = reply is not None and bool(reply.get("success"))
         if reply is not None and "success" not in reply:
@@ -462,23 +481,18 @@ class Monitors:
 
     def _observe(self, peer: Any, life: Any, begin: float, end: float, term: int,
                  kind: str, event: Event) -> None:
-        def said(at: Tuple[Any, ...], shown: int) -> str:
-            other = at[1]
-            how = "sent" if _peer_kind(other, peer) == "args" else "replied"
-            when = other["sent"] if how == "sent" else other["handled"]
-            return f"{how} term {shown} in {_name(other)} at t={_s(when)}"
         # Later than an earlier, higher term?
-        candidates = list(self._end_life[(peer, life)].items()) + \
-            list(self._end_reply[peer].items())
-        for higher, at in candidates:
-            if higher > term and at[0] < begin:
-                raise _Violation(
-                    "term never goes backwards",
-                    f"{_peer(peer)} {said(at, higher)}, then "
-                    f"{'sent' if kind == 'args' else 'replied'} term {term} in "
-                    f"{_name(event)} at t={_s(event['sent'] if kind == 'args' else begin)}"
-                    f"{self._restart_between(peer, at[1], event)}",
-                    [peer], higher, [at[1], event])
+        for ends in (self._end_life[(peer, life)], self._end_reply[peer]):
+            for higher, at in ends.items():
+                if higher > term and at[0] < begin:
+                    raise _Violation(
+                        "term never goes backwards",
+                        f"{_peer(peer)} {_said(peer, at[1], higher)}, then "
+                        f"{'sent' if kind == 'args' else 'replied'} term {term} in "
+                        f"{_name(event)} at "
+                        f"t={_s(event['sent'] if kind == 'args' else begin)}"
+                        f"{self._restart_between(peer, at[1], event)}",
+                        [peer], higher, [at[1], event])
         # Earlier than a later, lower term?
         for lower, at in self._start_any[peer].items():
             start, later, later_kind, later_life = at
@@ -487,7 +501,7 @@ class Monitors:
                     "term never goes backwards",
                     f"{_peer(peer)} {'sent' if kind == 'args' else 'replied'} term {term} in "
                     f"{_name(event)} at t={_s(end if kind == 'args' else begin)}, then "
-                    f"{said((start, later), lower)}{self._restart_between(peer, event, later)}",
+                    f"{_said(peer, later, lower)}{self._restart_between(peer, event, later)}",
                     [peer], term, [event, later])
         ends = self._end_life[(peer, life)]
         if term not in ends or end < ends[term][0]:
@@ -602,8 +616,11 @@ def _name(event: Event) -> str:
     return str(event.get("method", "")).rpartition(".")[2]
 
 
-def _peer_kind(event: Event, peer: Any) -> str:
-    return "args" if event.get("src") == peer else "reply"
+def _said(peer: Any, event: Event, term: int) -> str:
+    """What peer's RPC event showed of its term, for a message."""
+    if event.get("src") == peer:
+        return f"sent term {term} in {_name(event)} at t={_s(event['sent'])}"
+    return f"replied term {term} in {_name(event)} at t={_s(event['handled'])}"
 
 
 def _life_of(event: Event, peer: Any) -> Any:
