@@ -129,7 +129,7 @@ def main() -> int:
         print(f"round {round_ + 1}: -k 2A CPU with monitors off {cpu_off:.2f} s, on "
               f"{cpu_on:.2f} s ({(cpu_on / cpu_off - 1) * 100:+.0f}%)", flush=True)
     low, _, high = (statistics.quantiles(ratios, n=4) if len(ratios) > 1
-                      else [ratios[0]] * 3)
+                    else [ratios[0]] * 3)
     print(f"2A tests' CPU, {args.rounds} rounds: off {statistics.median(off):.2f} s, on "
           f"{statistics.median(on):.2f} s (medians); on/off, median of the rounds "
           f"{(statistics.median(ratios) - 1) * 100:+.1f}% (quartiles {(low - 1) * 100:+.1f}% "

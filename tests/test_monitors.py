@@ -16,7 +16,7 @@ import pytest
 from labrpc.record import Record
 from raft import applych, monitors
 from raft.config import make_config
-from raft.testing import T
+from raft.testing import T, TestFailure
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -50,10 +50,12 @@ class Run:
                         done=done, outcome=outcome, reordered=False,
                         src_life=src_life, dst_life=dst_life,
                         delivered=reply is not None if delivered is None else delivered)
+        self.record.flush()  # check each event as it comes (the harness flushes at checks)
 
     def harness(self, at: float, action: str, **fields: Any) -> None:
         self.clock = max(self.clock, at)
         self.record.add("harness", action=action, **fields)
+        self.record.flush()
 
     def vote(self, src: int, dst: int, term: int, at: float, granted: bool = True,
              **kw: Any) -> None:
@@ -464,6 +466,58 @@ def test_a_field_of_an_odd_shape_stops_the_monitors_without_breaking_the_run() -
     assert run.reports == []
     assert run.notes == ["monitor: stopped checking after an unexpected TypeError on "
                          "event #1: can only concatenate str (not \"int\") to str"]
+
+
+def test_events_are_checked_in_batches_and_a_flush_or_the_end_checks_the_rest() -> None:
+    from raft.monitors import BATCH_EVENTS
+    record = Record(clock=lambda: 1.0)
+    reports: List[str] = []
+    mon = monitors.attach(record, 3, reports.append, lambda line: None)
+
+    def vote(candidate: int) -> None:
+        record.add("rpc", id=candidate, src=candidate, dst=2, method=RV,
+                   args={"Term": 4}, reply={"Term": 4, "VoteGranted": True}, bytes=1,
+                   sent=1.0, handled=1.0, handler_done=1.0, done=1.0, outcome="ok",
+                   reordered=False, src_life=1, dst_life=1, delivered=True)
+
+    vote(0)
+    vote(1)  # S2's second vote in term 4: held, not yet checked
+    assert reports == [] and record.of_kind("violation") == []
+    record.flush()
+    assert reports[0].startswith("Raft rule broken: one vote per term: S2 voted for S0")
+    assert [e["rule"] for e in record.of_kind("violation")] == ["one vote per term"]
+
+    # A full batch is checked without a flush, and so is the harness's end.
+    for flushed_by in ("batch", "end"):
+        record = Record(clock=lambda: 1.0)
+        reports = []
+        mon = monitors.attach(record, 3, reports.append, lambda line: None)
+        vote(0)
+        vote(1)
+        if flushed_by == "batch":
+            for k in range(BATCH_EVENTS - 2):
+                record.add("log", peer=0, text=f"line {k}")
+        else:
+            record.add("harness", action="end")
+        assert len(reports) == 1, flushed_by
+    assert mon.stopped
+
+
+@pytest.mark.violations_expected
+def test_the_harness_flushes_the_monitors_at_its_next_check() -> None:
+    t = T(echo=False)
+    cfg = make_config(t, 3, False)
+    try:
+        for candidate in (0, 1):
+            cfg.record.add("rpc", id=candidate, src=candidate, dst=2, method=RV,
+                           args={"Term": 99}, reply={"Term": 99, "VoteGranted": True},
+                           bytes=1, sent=1.0, handled=1.0, handler_done=1.0, done=1.0,
+                           outcome="ok", reordered=False, src_life=1, dst_life=1)
+        assert t.later_failure() is None  # held in the monitors' batch
+        with pytest.raises(TestFailure, match="one vote per term: S2 voted for S0"):
+            cfg.checkOneLeader()
+    finally:
+        cfg.cleanup(check=False)
 
 
 def test_a_lost_or_rejected_append_entries_breaks_a_run_of_heartbeats() -> None:

@@ -4,6 +4,7 @@
     rec.add("harness", action="crash", peer=2)  -> the event (a dict)
     rec.events                          -- every event, in seq order
     rec.subscribe(fn)                   -- fn(event) after each add (the monitors)
+    rec.flush()                         -- fn.flush() of each subscriber that batches
     rec.save(path); Record.load(path)   -- JSON lines, one event a line
 
 An event is {"seq": n, "t": seconds, "kind": ..., **fields}. labrpc adds one
@@ -14,7 +15,8 @@ knows nothing of Raft: the kinds and fields are documented in README.md
 
 Subscribers run in the adding thread, under the record's lock, so they see
 events one at a time and in seq order; they must be quick and must not add
-events themselves.
+events themselves. A subscriber may keep events to handle them later in a
+batch: it then has a flush() method, which flush() calls under the lock.
 """
 
 from __future__ import annotations
@@ -118,6 +120,14 @@ class Record:
             event.update(fields)
             self.events.append(event)
         return event
+
+    def flush(self) -> None:
+        """Let every subscriber that batches events handle those it holds."""
+        with self._mu:
+            for fn in self._subscribers:
+                flush = getattr(fn, "flush", None)
+                if flush is not None:
+                    flush()
 
     def subscribe(self, fn: Callable[[Event], None]) -> None:
         """Call fn(event) after each later add (in the adding thread)."""

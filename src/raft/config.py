@@ -375,6 +375,8 @@ class Config:
 
     def _check_failures(self) -> None:
         """Fail now for anything that went wrong on a background thread."""
+        if self.record is not None:
+            self.record.flush()  # the monitors check the events they hold
         fatal = self.net.fatal_error()
         if fatal is not None:
             self.t.Fatal(fatal)
