@@ -520,6 +520,25 @@ def test_the_harness_flushes_the_monitors_at_its_next_check() -> None:
         cfg.cleanup(check=False)
 
 
+@pytest.mark.violations_expected
+def test_a_go_check_failing_after_a_held_violation_names_the_rule_first() -> None:
+    t = T(echo=False)
+    cfg = make_config(t, 3, False)
+    try:
+        for candidate in (0, 1):
+            cfg.record.add("rpc", id=candidate, src=candidate, dst=2, method=RV,
+                           args={"Term": 99}, reply={"Term": 99, "VoteGranted": True},
+                           bytes=1, sent=1.0, handled=1.0, handler_done=1.0, done=1.0,
+                           outcome="ok", reordered=False, src_life=1, dst_life=1)
+        with pytest.raises(TestFailure) as failure:
+            t.Fatalf("%d committed but no majority", 2)  # as TestFailNoAgree2B does
+        assert str(failure.value).startswith(
+            "Raft rule broken: one vote per term: S2 voted for S0")
+        assert str(failure.value).endswith("(then: 2 committed but no majority)")
+    finally:
+        cfg.cleanup(check=False)
+
+
 def test_a_lost_or_rejected_append_entries_breaks_a_run_of_heartbeats() -> None:
     run = Run()
     for k in range(30):

@@ -107,6 +107,8 @@ class Config:
         self.race = racecheck.enabled()
         self.record = recording.new_record(t.name, n, self._violation, t.Log)
         self.net.attach_record(self.record)
+        if self.record is not None:
+            t.before_fatal(self.record.flush)
 
         self.setunreliable(unreliable)
         self.net.LongDelays(True)

@@ -32,12 +32,26 @@ class T:
         self._mu = threading.Lock()
         self._failed = False
         self._later: List[str] = []
+        self._before_fatal: List[Callable[[], None]] = []
 
     def Fatalf(self, format: str, *args: Any) -> None:
         """Fail the test now (printf-style, like Go's; %v is not Python's: use %s)."""
         self.Fatal(format % args if args else format)
 
+    def before_fatal(self, fn: Callable[[], None]) -> None:
+        """Call fn() at each Fatal, before it looks for failures kept from other threads.
+
+        The harness flushes the monitors' batch there: a broken rule that
+        came before a Go check's failure is then named first, as its cause.
+        """
+        with self._mu:
+            self._before_fatal.append(fn)
+
     def Fatal(self, message: str) -> None:
+        with self._mu:
+            flushers = list(self._before_fatal)
+        for flush in flushers:
+            flush()
         with self._mu:
             self._failed = True
             # A failure kept from another thread came first: it is the cause.
