@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -503,8 +503,9 @@ def test_events_are_checked_in_batches_and_a_flush_or_the_end_checks_the_rest() 
     assert mon.stopped
 
 
-@pytest.mark.violations_expected
-def test_the_harness_flushes_the_monitors_at_its_next_check() -> None:
+@pytest.fixture
+def held_double_vote() -> Iterator[Tuple[T, Any]]:
+    """A running cluster whose record holds, unchecked, S2's votes for S0 and S1 in term 99."""
     t = T(echo=False)
     cfg = make_config(t, 3, False)
     try:
@@ -513,30 +514,28 @@ def test_the_harness_flushes_the_monitors_at_its_next_check() -> None:
                            args={"Term": 99}, reply={"Term": 99, "VoteGranted": True},
                            bytes=1, sent=1.0, handled=1.0, handler_done=1.0, done=1.0,
                            outcome="ok", reordered=False, src_life=1, dst_life=1)
-        assert t.later_failure() is None  # held in the monitors' batch
-        with pytest.raises(TestFailure, match="one vote per term: S2 voted for S0"):
-            cfg.checkOneLeader()
+        yield t, cfg
     finally:
         cfg.cleanup(check=False)
 
 
 @pytest.mark.violations_expected
-def test_a_go_check_failing_after_a_held_violation_names_the_rule_first() -> None:
-    t = T(echo=False)
-    cfg = make_config(t, 3, False)
-    try:
-        for candidate in (0, 1):
-            cfg.record.add("rpc", id=candidate, src=candidate, dst=2, method=RV,
-                           args={"Term": 99}, reply={"Term": 99, "VoteGranted": True},
-                           bytes=1, sent=1.0, handled=1.0, handler_done=1.0, done=1.0,
-                           outcome="ok", reordered=False, src_life=1, dst_life=1)
-        with pytest.raises(TestFailure) as failure:
-            t.Fatalf("%d committed but no majority", 2)  # as TestFailNoAgree2B does
-        assert str(failure.value).startswith(
-            "Raft rule broken: one vote per term: S2 voted for S0")
-        assert str(failure.value).endswith("(then: 2 committed but no majority)")
-    finally:
-        cfg.cleanup(check=False)
+def test_the_harness_flushes_the_monitors_at_its_next_check(
+        held_double_vote: Tuple[T, Any]) -> None:
+    t, cfg = held_double_vote
+    assert t.later_failure() is None  # held in the monitors' batch
+    with pytest.raises(TestFailure, match="one vote per term: S2 voted for S0"):
+        cfg.checkOneLeader()
+
+
+@pytest.mark.violations_expected
+def test_a_go_check_failing_after_a_held_violation_names_the_rule_first(
+        held_double_vote: Tuple[T, Any]) -> None:
+    t, _ = held_double_vote
+    with pytest.raises(TestFailure) as failure:
+        t.Fatalf("%d committed but no majority", 2)  # as TestFailNoAgree2B does
+    assert str(failure.value).startswith("Raft rule broken: one vote per term: S2 voted for S0")
+    assert str(failure.value).endswith("(then: 2 committed but no majority)")
 
 
 def test_a_lost_or_rejected_append_entries_breaks_a_run_of_heartbeats() -> None:
