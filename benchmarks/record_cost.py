@@ -140,19 +140,17 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=20000, help="labrpc calls each way")
     args = parser.parse_args()
 
-    process: "tuple[List[float], List[float]]" = ([], [])
-    tests: "tuple[List[float], List[float]]" = ([], [])
+    rounds = []  # ((process CPU, tests' CPU) off, the same on), one a round
     for round_ in range(args.rounds):
         off, on = tests_cpu_pair()
-        for into, pair in ((process, (off[0], on[0])), (tests, (off[1], on[1]))):
-            into[0].append(pair[0])
-            into[1].append(pair[1])
+        rounds.append((off, on))
         print(f"round {round_ + 1}: -k 2A process CPU off {off[0]:.2f} s, on {on[0]:.2f} s "
               f"({(on[0] / off[0] - 1) * 100:+.0f}%); the tests' own {off[1]:.3f} s, "
               f"{on[1]:.3f} s ({(on[1] / off[1] - 1) * 100:+.0f}%)", flush=True)
     print(f"{args.rounds} rounds, monitors off against on (the record with them):")
-    print("  " + _summary("pytest -k 2A process CPU", *process))
-    print("  " + _summary("the 2A tests' own CPU", *tests))
+    for column, what in enumerate(("pytest -k 2A process CPU", "the 2A tests' own CPU")):
+        print("  " + _summary(what, [off[column] for off, _ in rounds],
+                              [on[column] for _, on in rounds]))
 
     plain_us = []
     recorded_us = []

@@ -126,16 +126,16 @@ def main() -> int:
             print(f"  failed: {replay}")
     # (after the seeds: a second copy started beside this one may write the file)
     real: Dict[str, List[int]] = defaultdict(list)
+    missing = [path for path in args.real_file if not path.exists()]
     for path in args.real_file:
-        if path.exists():
+        if path not in missing:
             for name, values in json.loads(path.read_text()).items():
                 real[name].extend(values)
             print(f"real-time counts from {path}")
-    if not args.real_file or not all(path.exists() for path in args.real_file):
+    if missing or not args.real_file:
         measured = real_runs(args.expr, args.real)
         for name, values in measured.items():
             real[name].extend(values)
-        missing = [path for path in args.real_file if not path.exists()]
         if missing:
             missing[0].write_text(json.dumps(measured, indent=1, sort_keys=True))
     print("| test | real time | --sim random | --sim pct | inside the real range (+-"

@@ -108,7 +108,9 @@ class Config:
         self.record = recording.new_record(t.name, n, self._violation, t.Log)
         self.net.attach_record(self.record)
         if self.record is not None:
-            t.before_fatal(self.record.flush)
+            # The monitors' held events are checked before the test looks
+            # for failures: at each harness check, and at a Go check's Fatal.
+            t.before_reading_failures(self.record.flush)
 
         self.setunreliable(unreliable)
         self.net.LongDelays(True)
@@ -377,8 +379,6 @@ class Config:
 
     def _check_failures(self) -> None:
         """Fail now for anything that went wrong on a background thread."""
-        if self.record is not None:
-            self.record.flush()  # the monitors check the events they hold
         fatal = self.net.fatal_error()
         if fatal is not None:
             self.t.Fatal(fatal)

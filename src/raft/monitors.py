@@ -8,7 +8,7 @@
         note     note(line): a rule that cannot be checked says why, once
     record.flush()  -- check the events the monitors hold (they check in
                        batches of BATCH_EVENTS, and at a test's end; the
-                       harness flushes before each check and at t.Fatal)
+                       harness flushes whenever its T looks for failures)
 
 Every rule reads only what the network and the harness saw: the RPCs'
 args and replies (field names matched to Figure 2's whatever their case or

@@ -32,26 +32,31 @@ class T:
         self._mu = threading.Lock()
         self._failed = False
         self._later: List[str] = []
-        self._before_fatal: List[Callable[[], None]] = []
+        self._catch_up: List[Callable[[], None]] = []
 
     def Fatalf(self, format: str, *args: Any) -> None:
         """Fail the test now (printf-style, like Go's; %v is not Python's: use %s)."""
         self.Fatal(format % args if args else format)
 
-    def before_fatal(self, fn: Callable[[], None]) -> None:
-        """Call fn() at each Fatal, before it looks for failures kept from other threads.
+    def before_reading_failures(self, fn: Callable[[], None]) -> None:
+        """Call fn() whenever the test looks for failures kept from other
+        threads (at Fatal, and at check_later_failures), before it looks.
 
-        The harness flushes the monitors' batch there: a broken rule that
-        came before a Go check's failure is then named first, as its cause.
+        The harness flushes the monitors' batch there: a broken rule is then
+        raised at the harness's next check, and named first, as the cause,
+        when a Go check fails.
         """
         with self._mu:
-            self._before_fatal.append(fn)
+            self._catch_up.append(fn)
+
+    def _let_others_catch_up(self) -> None:
+        with self._mu:
+            hooks = list(self._catch_up)
+        for fn in hooks:
+            fn()
 
     def Fatal(self, message: str) -> None:
-        with self._mu:
-            flushers = list(self._before_fatal)
-        for flush in flushers:
-            flush()
+        self._let_others_catch_up()
         with self._mu:
             self._failed = True
             # A failure kept from another thread came first: it is the cause.
@@ -101,6 +106,7 @@ class T:
 
     def check_later_failures(self) -> None:
         """Raise, in the calling thread, the first failure kept by fail_later."""
+        self._let_others_catch_up()
         message = self.later_failure()
         if message is not None:
             raise TestFailure(message)
