@@ -27,16 +27,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
 import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from labtools.simstress import SeedBatches  # noqa: E402
+
 PASSED = re.compile(r"Passed --\s+([\d.]+)\s+\d+\s+(\d+)")
 
 
@@ -63,27 +67,22 @@ def sim_runs(expr: str, seeds: int, strategy: str, jobs: int
     failures: List[str] = []
     runs = 0
     jobs = max(1, min(jobs, seeds))
-    bounds = [(seeds * i // jobs + 1, seeds * (i + 1) // jobs) for i in range(jobs)]
-    with tempfile.TemporaryDirectory() as folder:
-        procs = []
-        for number, (first, last) in enumerate(bounds):
-            results = Path(folder) / f"r{number}.jsonl"
-            procs.append((results, subprocess.Popen(
-                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", expr,
-                 "src/raft", "--sim", f"--sim-strategy={strategy}",
-                 f"--sim-seeds={first}-{last}", f"--sim-results={results}"],
-                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
-        for results, proc in procs:
-            proc.wait()
-            lines = results.read_text().splitlines() if results.exists() else []
-            for line in lines:
-                result = json.loads(line)
-                runs += 1
-                if result["outcome"] == "failed":
-                    failures.append(result["replay"])
-                found = PASSED.search(result.get("passed_line", ""))
-                if found:
-                    counts[result["name"]].append(int(found.group(2)))
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", expr,
+               "src/raft", "--sim", f"--sim-strategy={strategy}"]
+    env = {key: value for key, value in os.environ.items() if key != "RAFT_DEBUG"}
+    batches = SeedBatches(command, list(range(1, seeds + 1)), -(-seeds // jobs), jobs, env,
+                          cwd=ROOT)
+    for batch in batches:
+        if not batch.results and batch.returncode not in (0, 1):
+            failures.append(f"(seeds {batch.seeds[0]}-{batch.seeds[-1]} ran no test: exit "
+                            f"{batch.returncode})\n{batch.output_tail}")
+        for result in batch.results:
+            runs += 1
+            if result["outcome"] == "failed":
+                failures.append(result["replay"])
+            found = PASSED.search(result.get("passed_line", ""))
+            if found:
+                counts[result["name"]].append(int(found.group(2)))
     return counts, failures, runs
 
 
@@ -140,7 +139,8 @@ def main() -> int:
             missing[0].write_text(json.dumps(measured, indent=1, sort_keys=True))
     print("| test | real time | --sim random | --sim pct | inside the real range (+-"
           f"{args.slack:.0%}) |\n|---|---|---|---|---|")
-    for name in sorted(set(real) | set(sims.get("random", {}))):
+    simulated = set(sims.get("random", {})) | set(sims.get("pct", {}))
+    for name in sorted(simulated or real):
         values = real.get(name, [])
         inside = [f"real {_inside_others(values, args.slack)}/{len(values)}"]
         for strategy in ("random", "pct"):

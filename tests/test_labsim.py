@@ -388,6 +388,18 @@ def test_stress_sim_reports_failing_seeds_with_replay_and_log(tmp_path):
     assert re.search(r"\b\d{6} [A-Z]+ +S\d+ T\d+ ", log)  # replayed with DPrintf on
 
 
+def test_stress_sim_first_failure_stops_the_other_batches(tmp_path):
+    # Every seed fails (a time limit no run meets); with --first-failure the
+    # batches not yet started never start, so far fewer than 6 seeds run.
+    code, out, _ = _run([sys.executable, "-m", "labtools.stress", "--sim", "-n", "6",
+                         "-k", "TestInitialElection2A", "-p", "1", "--batch", "1",
+                         "--first-failure", "--no-debug", "--logs", str(tmp_path),
+                         "--", "--timeout=1"], ROOT)
+    assert code == 1, out
+    assert "FAIL TestInitialElection2A seed 1" in out
+    assert "seed 2" not in out and "0/1 runs passed, 1 failed" in out
+
+
 def test_grader_sim_seeds_gives_the_solution_its_points(tmp_path):
     # Each seed is a run of its own for the grader's verdict: N passing runs pass.
     out_json = tmp_path / "results.json"

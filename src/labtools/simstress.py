@@ -11,6 +11,12 @@ Every failing (test, seed) is printed with the one command that replays
 it, and replayed once with RAFT_DEBUG=1 to keep its full log in
 --logs DIR as TEST-seed-N.log (the seed means the same run with and
 without debug output). Exits 1 if any run failed.
+
+    run(args)                      the command (args parsed by labtools.stress)
+    SeedBatches(command, seeds, batch, parallel, env[, cwd])
+                                   the process pool behind it: iterate for each
+                                   finished Batch (seeds, results, returncode);
+                                   benchmarks/sim_fidelity.py uses it too
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from labsim.seeds import parse_seeds
 
@@ -31,12 +37,88 @@ DEFAULT_BATCH = 100
 
 
 @dataclass
-class _Batch:
+class Batch:
+    """One finished `pytest --sim` process: its seeds, the JSON results it
+    wrote (one dict a run), its exit status and the tail of its output."""
+    seeds: List[int]
+    results: List[Dict[str, Any]]
+    returncode: int
+    output_tail: str
+
+
+@dataclass
+class _Running:
     seeds: List[int]
     slot: int
     process: subprocess.Popen
     results: Path
     output: Any
+
+
+class SeedBatches:
+    """Runs `command --sim-seeds=... --sim-results=...` over seeds, batch
+    seeds to a process and parallel processes at a time (each pinned to its
+    own CPU slot through LABRPC_CPU); iterate to get each batch as it ends.
+    stop() kills what still runs (iteration then ends)."""
+
+    def __init__(self, command: List[str], seeds: List[int], batch: int, parallel: int,
+                 env: Dict[str, str], cwd: Optional[Path] = None) -> None:
+        batch = max(1, batch)
+        self.command = command
+        self.env = env
+        self.cwd = cwd
+        self.parallel = max(1, parallel)
+        self._pending = [seeds[i:i + batch] for i in range(0, len(seeds), batch)]
+        self._running: List[_Running] = []
+        self.batch_count = len(self._pending)
+
+    def __iter__(self) -> Iterator[Batch]:
+        free = list(range(self.parallel))
+        try:
+            while self._pending or self._running:
+                while self._pending and free:
+                    self._start(self._pending.pop(0), free.pop(0))
+                time.sleep(0.05)
+                for job in [j for j in self._running if j.process.poll() is not None]:
+                    if job not in self._running:
+                        continue  # stop() was called at the previous yield
+                    self._running.remove(job)
+                    free.append(job.slot)
+                    yield self._collect(job)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        self._pending.clear()
+        for job in self._running:
+            job.process.kill()
+            job.process.wait()
+            job.output.close()
+            job.results.unlink(missing_ok=True)
+        self._running.clear()
+
+    def _start(self, seeds: List[int], slot: int) -> None:
+        handle, name = tempfile.mkstemp(prefix="simstress-", suffix=".jsonl")
+        os.close(handle)
+        output = tempfile.TemporaryFile()
+        process = subprocess.Popen(
+            # One token each: pytest reads its paths before it knows a
+            # plugin's options, and would take a lone existing file name
+            # for a path to test.
+            [*self.command, f"--sim-seeds={_ranges(seeds)}", f"--sim-results={name}"],
+            stdout=output, stderr=subprocess.STDOUT, cwd=self.cwd,
+            env=dict(self.env, LABRPC_CPU=str(slot)))
+        self._running.append(_Running(seeds, slot, process, Path(name), output))
+
+    @staticmethod
+    def _collect(job: _Running) -> Batch:
+        lines = job.results.read_text().splitlines()
+        job.results.unlink()
+        job.output.seek(0)
+        tail = job.output.read().decode(errors="replace")[-2000:]
+        job.output.close()
+        return Batch(job.seeds, [json.loads(line) for line in lines],
+                     job.process.returncode, tail)
 
 
 def _ranges(seeds: List[int]) -> str:
@@ -83,8 +165,6 @@ def run(args: Any) -> int:
     except ValueError as err:
         print(f"raft-stress: {err}", file=sys.stderr)
         return 2
-    batch = max(1, args.batch)
-    batches = [seeds[i:i + batch] for i in range(0, len(seeds), batch)]
     base = [sys.executable, "-m", "pytest", "-k", args.expr, "-q", "-p", "no:cacheprovider",
             "--sim", f"--sim-strategy={args.sim_strategy}", *args.pytest_args]
     if args.race:
@@ -92,73 +172,38 @@ def run(args: Any) -> int:
     env = dict(os.environ)
     env.pop("RAFT_DEBUG", None)
     args.logs.mkdir(parents=True, exist_ok=True)
+    batches = SeedBatches(base, seeds, args.batch, args.parallel, env)
     print(f"stress --sim: seeds {_ranges(seeds)} of `pytest -k {args.expr}` (strategy "
-          f"{args.sim_strategy}), {len(batches)} batch(es), {args.parallel} at a time; "
-          f"failing seeds' logs in {args.logs}/", flush=True)
+          f"{args.sim_strategy}), {batches.batch_count} batch(es), {args.parallel} at a "
+          f"time; failing seeds' logs in {args.logs}/", flush=True)
     begun = time.monotonic()
-    running: List[_Batch] = []
-    free = list(range(args.parallel))
-    pending = list(batches)
-    runs = passed = 0
+    runs = passed = seeds_done = 0
     failures: List[Tuple[Dict[str, Any], Path]] = []
-    seeds_done = 0
     try:
-        while pending or running:
-            while pending and free:
-                chunk = pending.pop(0)
-                slot = free.pop(0)
-                handle, name = tempfile.mkstemp(prefix="simstress-", suffix=".jsonl")
-                os.close(handle)
-                output = tempfile.TemporaryFile()
-                process = subprocess.Popen(
-                    # One token each: pytest reads its paths before it
-                    # knows a plugin's options, and would take a lone
-                    # existing file name for a path to test.
-                    [*base, f"--sim-seeds={_ranges(chunk)}", f"--sim-results={name}"],
-                    stdout=output, stderr=subprocess.STDOUT,
-                    env=dict(env, LABRPC_CPU=str(slot)))
-                running.append(_Batch(chunk, slot, process, Path(name), output))
-            time.sleep(0.05)
-            for job in [b for b in running if b.process.poll() is not None]:
-                running.remove(job)
-                free.append(job.slot)
-                lines = job.results.read_text().splitlines()
-                job.results.unlink()
-                if not lines and job.process.returncode not in (0, 1):
-                    job.output.seek(0)
-                    tail = job.output.read().decode(errors="replace")[-2000:]
-                    print(f"stress --sim: the batch of seeds {_ranges(job.seeds)} ran no "
-                          f"test (exit {job.process.returncode}):\n{tail}", flush=True)
-                    failures.append(({"name": "(batch)", "seed": job.seeds[0],
-                                      "replay": "", "report": tail}, Path("-")))
-                job.output.close()
-                for line in lines:
-                    result = json.loads(line)
-                    runs += 1
-                    if result["outcome"] != "failed":
-                        passed += 1
-                        continue
-                    log = _keep_log(args, result, base, env)
-                    failures.append((result, log))
-                    print(f"FAIL {result['name']} seed {result['seed']} at "
-                          f"{_clock(time.monotonic() - begun)}: "
-                          f"{_reason(result.get('report', ''))}\n"
-                          f"    replay: {result['replay']}\n    log: {log}", flush=True)
-                    if args.first_failure:
-                        pending.clear()
-                seeds_done += len(job.seeds)
-                print(f"[{seeds_done}/{len(seeds)} seeds] {runs} runs, {passed} passed, "
-                      f"{len(failures)} failed, {_clock(time.monotonic() - begun)}", flush=True)
-                if args.first_failure and failures:
-                    for other in running:
-                        other.process.kill()
-                        other.process.wait()
-                        other.output.close()
-                        other.results.unlink(missing_ok=True)
-                    running.clear()
+        for batch in batches:
+            if not batch.results and batch.returncode not in (0, 1):
+                print(f"stress --sim: the batch of seeds {_ranges(batch.seeds)} ran no "
+                      f"test (exit {batch.returncode}):\n{batch.output_tail}", flush=True)
+                failures.append(({"name": "(batch)", "seed": batch.seeds[0],
+                                  "replay": "", "report": batch.output_tail}, Path("-")))
+            for result in batch.results:
+                runs += 1
+                if result["outcome"] != "failed":
+                    passed += 1
+                    continue
+                log = _keep_log(args, result, base, env)
+                failures.append((result, log))
+                print(f"FAIL {result['name']} seed {result['seed']} at "
+                      f"{_clock(time.monotonic() - begun)}: "
+                      f"{_reason(result.get('report', ''))}\n"
+                      f"    replay: {result['replay']}\n    log: {log}", flush=True)
+            seeds_done += len(batch.seeds)
+            print(f"[{seeds_done}/{len(seeds)} seeds] {runs} runs, {passed} passed, "
+                  f"{len(failures)} failed, {_clock(time.monotonic() - begun)}", flush=True)
+            if args.first_failure and failures:
+                batches.stop()
     except KeyboardInterrupt:
-        for job in running:
-            job.process.kill()
+        batches.stop()
         print("\nstress --sim: interrupted", flush=True)
     wall = time.monotonic() - begun
     print(f"stress --sim: {passed}/{runs} runs passed, {len(failures)} failed in "
