@@ -125,16 +125,21 @@ class PCT(Strategy):
         self.turn_steps = turn_steps
         self._turn_began = 0
         self._priority: Dict[int, float] = {}
-        # Change point i (1-based) lowers the running thread to priority i.
+        # Change point i (1-based) lowers the running thread to priority i;
+        # kept latest first, so the next one due is at the end.
         points = sorted(rng.randrange(1, steps) for _ in range(depth - 1))
-        self._changes = {step: depth - 1 - i for i, step in enumerate(points)}
+        self._changes = [(step, depth - 1 - i) for i, step in enumerate(points)][::-1]
         self._last: Any = None
 
     def spawned(self, rec: Any) -> None:
         self._priority[rec.order] = self.depth + self.rng.random()
 
     def pick(self, runnable: List[Any], step: int, current: Any = None) -> Any:
-        lowered = self._changes.pop(step, None)
+        lowered = None
+        changes = self._changes
+        # (A point passed while one thread alone could run still counts.)
+        while changes and changes[-1][0] <= step:
+            lowered = changes.pop()[1]
         if lowered is not None and self._last is not None:
             self._priority[self._last.order] = float(lowered)
         elif current is not None and step - self._turn_began < self.turn_steps:

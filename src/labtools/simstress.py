@@ -46,7 +46,7 @@ class Batch:
     output_tail: str
 
 
-@dataclass
+@dataclass(eq=False)
 class _Running:
     seeds: List[int]
     slot: int
@@ -58,15 +58,17 @@ class _Running:
 class SeedBatches:
     """Runs `command --sim-seeds=... --sim-results=...` over seeds, batch
     seeds to a process and parallel processes at a time (each pinned to its
-    own CPU slot through LABRPC_CPU); iterate to get each batch as it ends.
+    own CPU slot through LABRPC_CPU, unless pin is False); iterate to get
+    each batch as it ends.
     stop() kills what still runs (iteration then ends)."""
 
     def __init__(self, command: List[str], seeds: List[int], batch: int, parallel: int,
-                 env: Dict[str, str], cwd: Optional[Path] = None) -> None:
+                 env: Dict[str, str], cwd: Optional[Path] = None, pin: bool = True) -> None:
         batch = max(1, batch)
         self.command = command
         self.env = env
         self.cwd = cwd
+        self.pin = pin
         self.parallel = max(1, parallel)
         self._pending = [seeds[i:i + batch] for i in range(0, len(seeds), batch)]
         self._running: List[_Running] = []
@@ -107,16 +109,18 @@ class SeedBatches:
             # for a path to test.
             [*self.command, f"--sim-seeds={_ranges(seeds)}", f"--sim-results={name}"],
             stdout=output, stderr=subprocess.STDOUT, cwd=self.cwd,
-            env=dict(self.env, LABRPC_CPU=str(slot)))
+            env=dict(self.env, LABRPC_CPU=str(slot)) if self.pin else self.env)
         self._running.append(_Running(seeds, slot, process, Path(name), output))
 
     @staticmethod
     def _collect(job: _Running) -> Batch:
-        lines = job.results.read_text().splitlines()
-        job.results.unlink()
-        job.output.seek(0)
-        tail = job.output.read().decode(errors="replace")[-2000:]
-        job.output.close()
+        try:
+            lines = job.results.read_text().splitlines()
+            job.output.seek(0)
+            tail = job.output.read().decode(errors="replace")[-2000:]
+        finally:
+            job.results.unlink(missing_ok=True)
+            job.output.close()
         return Batch(job.seeds, [json.loads(line) for line in lines],
                      job.process.returncode, tail)
 
@@ -174,7 +178,7 @@ def run(args: Any) -> int:
     args.logs.mkdir(parents=True, exist_ok=True)
     batches = SeedBatches(base, seeds, args.batch, args.parallel, env)
     print(f"stress --sim: seeds {_ranges(seeds)} of `pytest -k {args.expr}` (strategy "
-          f"{args.sim_strategy}), {batches.batch_count} batch(es), {args.parallel} at a "
+          f"{args.sim_strategy}), {batches.batch_count} batch(es), {batches.parallel} at a "
           f"time; failing seeds' logs in {args.logs}/", flush=True)
     begun = time.monotonic()
     runs = passed = seeds_done = 0
