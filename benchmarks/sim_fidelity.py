@@ -13,7 +13,8 @@ show the whole range), and how many seeds failed (each with its replay
 command). --real-file keeps the real runs' counts (they take the real
 suite's minutes) and reuses them when the file exists; given more than
 once, the files' counts are pooled (say, runs on an idle machine and runs
-beside a stress loop).
+beside a stress loop). --sim-file keeps the simulated counts likewise, so
+a later call can set them against more real runs without the seeds.
 
 What "inside" can be expected to reach: with R real runs, a further real
 run falls outside their range with probability 2/(R+1) (of R+1 runs from
@@ -119,14 +120,28 @@ def main() -> int:
     parser.add_argument("-j", dest="jobs", type=int, default=1,
                         help="simulated processes at a time (default 1)")
     parser.add_argument("--slack", type=float, default=0.10)
+    parser.add_argument("--sim-file", type=Path, default=None,
+                        help="keep the simulated runs' counts and outcomes here; reuse them "
+                        "if it exists (to compare them with more real runs later)")
     args = parser.parse_args()
     sims = {}
-    for strategy in ("random", "pct") if args.seeds > 0 else ():
-        counts, failures, passed, runs = sim_runs(args.expr, args.seeds, strategy, args.jobs)
-        sims[strategy] = counts
-        print(f"--sim-strategy {strategy}: {passed}/{runs} runs passed "
-              f"(seeds 1-{args.seeds})", flush=True)
-        for replay in failures:
+    kept = {}
+    if args.sim_file is not None and args.sim_file.exists():
+        kept = json.loads(args.sim_file.read_text())
+        print(f"simulated counts from {args.sim_file}")
+    for strategy in ("random", "pct") if args.seeds > 0 or kept else ():
+        if strategy not in kept:
+            counts, failures, passed, runs = sim_runs(args.expr, args.seeds, strategy,
+                                                      args.jobs)
+            kept[strategy] = {"counts": counts, "failures": failures, "passed": passed,
+                              "runs": runs, "seeds": args.seeds}
+            if args.sim_file is not None:
+                args.sim_file.write_text(json.dumps(kept, indent=1, sort_keys=True))
+        done = kept[strategy]
+        sims[strategy] = done["counts"]
+        print(f"--sim-strategy {strategy}: {done['passed']}/{done['runs']} runs passed "
+              f"(seeds 1-{done['seeds']})", flush=True)
+        for replay in done["failures"]:
             print(f"  failed: {replay}")
     # (after the seeds: a second copy started beside this one may write the file)
     real: Dict[str, List[int]] = defaultdict(list)
