@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from labsim.strategies import PCT, RandomWalk, TURN_STEPS, make_strategy
+from labsim.strategies import PCT, RandomWalk, make_strategy
 
 
 @dataclass(eq=False)
@@ -15,48 +15,18 @@ class Thread:
     order: int
 
 
-def _pct(threads, seed=1, turn_steps=10, depth=3, steps=1000):
-    strategy = PCT(random.Random(seed), turn_steps=turn_steps, depth=depth, steps=steps)
-    for thread in threads:
-        strategy.spawned(thread)
-    return strategy
-
-
-def _by_priority(strategy, threads):
-    return sorted(threads, key=lambda t: strategy._priority[t.order], reverse=True)
-
-
-def test_pct_keeps_the_running_thread_for_its_turn():
+def test_pct_runs_the_highest_priority_thread_until_a_change_point():
     threads = [Thread(0), Thread(1), Thread(2)]
-    pct = _pct(threads, depth=1)  # no change points
-    high, _, low = _by_priority(pct, threads)
-    assert pct.pick(threads, 1) is high  # a turn ended: the highest runs
-    # The lowest, once running (the others waited), goes on though higher
-    # threads are runnable again, until it has run its turn...
-    assert pct.pick([low], 2) is low
-    for step in range(3, 12):
-        assert pct.pick(threads, step, current=low) is low
-    # ...and then the highest runnable thread runs.
-    assert pct.pick(threads, 12, current=low) is high
-
-
-def test_pct_change_point_preempts_mid_turn_even_if_passed_unpicked():
-    threads = [Thread(0), Thread(1)]
-    pct = _pct(threads, turn_steps=10_000, depth=2)
-    (change, _), = pct._changes
-    high, low = _by_priority(pct, threads)
-    assert pct.pick(threads, 1) is high
-    # No pick happens at the change point itself (say, one thread alone
-    # could run); the next pick after it still lowers the running thread.
-    assert pct.pick(threads, change - 1, current=high) is high
-    assert pct.pick(threads, change + 5, current=high) is low
-    assert pct._priority[high.order] < pct._priority[low.order]
-
-
-def test_turn_length_is_the_switch_interval_in_steps():
-    assert TURN_STEPS == 200  # 5 ms at 25 us a point
-    assert make_strategy("pct", 3, step_cost_s=50e-6).turn_steps == 100
-    assert make_strategy("pct", 3, step_cost_s=0).turn_steps >= 1
+    pct = PCT(random.Random(1), depth=2, steps=1000)
+    for thread in threads:
+        pct.spawned(thread)
+    (change, _), = pct._changes.items()
+    high, middle, low = sorted(threads, key=lambda t: pct._priority[t.order], reverse=True)
+    for step in range(1, change):
+        assert pct.pick(threads, step, current=low) is high
+    # At the change point the running thread drops below all others.
+    assert pct.pick(threads, change, current=high) is middle
+    assert pct.pick([high, low], change + 1) is low
 
 
 def test_random_walk_preempts_sometimes_and_picks_others_uniformly():

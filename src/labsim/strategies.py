@@ -13,9 +13,8 @@ One small interface (Strategy):
     RandomWalk  at each synchronisation point, preempt the running thread
                 with probability PREEMPT_CHANCE; when it waits, a uniform choice
     PCT         random priorities with d - 1 change points (Burckhardt et
-                al., ASPLOS 2010): when the running thread waits, has run a
-                switch interval, or reaches a change point (where it drops
-                below all others), the highest-priority runnable thread runs
+                al., ASPLOS 2010): the highest-priority runnable thread runs;
+                at each change point the running thread drops below all others
 
 Both perturb time the same way. A thread woken by another (a message
 delivered, a lock handed over) comes up to perturb_s later (default 5 ms,
@@ -35,18 +34,12 @@ from __future__ import annotations
 import random
 from typing import Any, Dict, List
 
-from labsim.clock import DEFAULT_STEP_COST_S
-
 DEFAULT_PERTURB_S = 0.005
 LATE_CHANCES = (0.0, 0.1, 0.5, 1.0)
 TIMER_JITTER_S = 0.0002
 PREEMPT_CHANCE = 0.25
 PCT_DEPTH = 3
 PCT_STEPS = 200_000  # the run length PCT spreads its change points over
-# CPython's switch interval (sys.getswitchinterval()): how long the running
-# thread keeps the interpreter while others wait for it.
-SWITCH_INTERVAL_S = 0.005
-TURN_STEPS = round(SWITCH_INTERVAL_S / DEFAULT_STEP_COST_S)
 
 NAMES = ("random", "pct")
 
@@ -107,44 +100,25 @@ class RandomWalk(Strategy):
 
 
 class PCT(Strategy):
-    """PCT over the turns CPython gives its threads. A real thread keeps the
-    interpreter until it waits or has run a switch interval, however high
-    the thread it woke; switching to a higher-priority thread at every point
-    would run, say, a leader's sender between two Starts of a test's loop
-    that real runs never split, and send one AppendEntries a Start (2.5
-    times TestSnapshotBasic2D's real RPC count). So priorities decide who
-    runs next when a turn ends; the d - 1 change points stay preemptions."""
-
     name = "pct"
 
     def __init__(self, rng: random.Random, perturb_s: float = DEFAULT_PERTURB_S,
-                 depth: int = PCT_DEPTH, steps: int = PCT_STEPS,
-                 turn_steps: int = TURN_STEPS) -> None:
+                 depth: int = PCT_DEPTH, steps: int = PCT_STEPS) -> None:
         super().__init__(rng, perturb_s)
         self.depth = depth
-        self.turn_steps = turn_steps
-        self._turn_began = 0
         self._priority: Dict[int, float] = {}
-        # Change point i (1-based) lowers the running thread to priority i;
-        # kept latest first, so the next one due is at the end.
+        # Change point i (1-based) lowers the running thread to priority i.
         points = sorted(rng.randrange(1, steps) for _ in range(depth - 1))
-        self._changes = [(step, depth - 1 - i) for i, step in enumerate(points)][::-1]
+        self._changes = {step: depth - 1 - i for i, step in enumerate(points)}
         self._last: Any = None
 
     def spawned(self, rec: Any) -> None:
         self._priority[rec.order] = self.depth + self.rng.random()
 
     def pick(self, runnable: List[Any], step: int, current: Any = None) -> Any:
-        lowered = None
-        changes = self._changes
-        # (A point passed while one thread alone could run still counts.)
-        while changes and changes[-1][0] <= step:
-            lowered = changes.pop()[1]
+        lowered = self._changes.pop(step, None)
         if lowered is not None and self._last is not None:
             self._priority[self._last.order] = float(lowered)
-        elif current is not None and step - self._turn_began < self.turn_steps:
-            return current
-        self._turn_began = step
         best = runnable[0]
         if len(runnable) > 1:
             priority = self._priority
@@ -157,14 +131,11 @@ class PCT(Strategy):
         return best
 
 
-def make_strategy(name: str, seed: int, perturb_s: float = DEFAULT_PERTURB_S,
-                  step_cost_s: float = DEFAULT_STEP_COST_S) -> Strategy:
-    """The strategy called name, with its own generator seeded from seed;
-    step_cost_s is the virtual time a synchronisation point costs."""
+def make_strategy(name: str, seed: int, perturb_s: float = DEFAULT_PERTURB_S) -> Strategy:
+    """The strategy called name, with its own generator seeded from seed."""
     rng = random.Random(f"labsim-strategy-{seed}")
     if name == "random":
         return RandomWalk(rng, perturb_s)
     if name == "pct":
-        turn = round(SWITCH_INTERVAL_S / step_cost_s) if step_cost_s > 0 else PCT_STEPS
-        return PCT(rng, perturb_s, turn_steps=max(1, turn))
+        return PCT(rng, perturb_s)
     raise ValueError(f"unknown simulation strategy {name!r}; choose one of {', '.join(NAMES)}")
