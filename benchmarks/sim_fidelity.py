@@ -77,7 +77,7 @@ def sim_runs(expr: str, seeds: int, strategy: str, jobs: int
     batches = SeedBatches(command, list(range(1, seeds + 1)), -(-seeds // jobs), jobs, env,
                           cwd=ROOT, pin=False)
     for batch in batches:
-        if not batch.results and batch.returncode not in (0, 1):
+        if batch.ran_no_test:
             failures.append(f"(seeds {batch.seeds[0]}-{batch.seeds[-1]} ran no test: exit "
                             f"{batch.returncode})\n{batch.output_tail}")
         for result in batch.results:

@@ -36,7 +36,7 @@ def test_random_walk_preempts_sometimes_and_picks_others_uniformly():
     stayed = picks.count(threads[0]) / len(picks)
     assert 0.70 < stayed < 0.80  # PREEMPT_CHANCE is 1/4
     others = [picks.count(t) for t in threads[1:]]
-    assert min(others) > 0.25 * max(others) and sum(others) > 0
+    assert min(others) > 0.25 * max(others)
 
 
 def test_same_seed_same_choices_and_bad_names_refused():

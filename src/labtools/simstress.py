@@ -45,6 +45,12 @@ class Batch:
     returncode: int
     output_tail: str
 
+    @property
+    def ran_no_test(self) -> bool:
+        """pytest ended without a result and not as a test run ends (0 or 1):
+        a usage error, an import error, a crash."""
+        return not self.results and self.returncode not in (0, 1)
+
 
 @dataclass(eq=False)
 class _Running:
@@ -185,7 +191,7 @@ def run(args: Any) -> int:
     failures: List[Tuple[Dict[str, Any], Path]] = []
     try:
         for batch in batches:
-            if not batch.results and batch.returncode not in (0, 1):
+            if batch.ran_no_test:
                 print(f"stress --sim: the batch of seeds {_ranges(batch.seeds)} ran no "
                       f"test (exit {batch.returncode}):\n{batch.output_tail}", flush=True)
                 failures.append(({"name": "(batch)", "seed": batch.seeds[0],
