@@ -124,25 +124,30 @@ def main() -> int:
                         help="keep the simulated runs' counts and outcomes here; reuse them "
                         "if it exists (to compare them with more real runs later)")
     args = parser.parse_args()
-    sims = {}
     kept = {}
     if args.sim_file is not None and args.sim_file.exists():
         kept = json.loads(args.sim_file.read_text())
+        made_for = {done.get("expr", args.expr) for done in kept.values()}
+        if made_for != {args.expr}:
+            print(f"sim_fidelity: {args.sim_file} holds the seeds of -k "
+                  f"{' and '.join(sorted(made_for))!r}, not of -k {args.expr!r}; "
+                  "give another --sim-file", file=sys.stderr)
+            return 2
         print(f"simulated counts from {args.sim_file}")
     for strategy in ("random", "pct") if args.seeds > 0 or kept else ():
         if strategy not in kept:
             counts, failures, passed, runs = sim_runs(args.expr, args.seeds, strategy,
                                                       args.jobs)
             kept[strategy] = {"counts": counts, "failures": failures, "passed": passed,
-                              "runs": runs, "seeds": args.seeds}
+                              "runs": runs, "seeds": args.seeds, "expr": args.expr}
             if args.sim_file is not None:
                 args.sim_file.write_text(json.dumps(kept, indent=1, sort_keys=True))
         done = kept[strategy]
-        sims[strategy] = done["counts"]
         print(f"--sim-strategy {strategy}: {done['passed']}/{done['runs']} runs passed "
               f"(seeds 1-{done['seeds']})", flush=True)
         for replay in done["failures"]:
             print(f"  failed: {replay}")
+    sims = {strategy: done["counts"] for strategy, done in kept.items()}
     # (after the seeds: a second copy started beside this one may write the file)
     real: Dict[str, List[int]] = defaultdict(list)
     missing = [path for path in args.real_file if not path.exists()]
