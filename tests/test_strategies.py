@@ -7,26 +7,57 @@ from dataclasses import dataclass
 
 import pytest
 
-from labsim.strategies import PCT, RandomWalk, make_strategy
+from labsim.strategies import PCT, TURN_STEPS, RandomWalk, make_strategy
 
 
 @dataclass(eq=False)
 class Thread:
     order: int
+    runnable: bool = True
 
 
-def test_pct_runs_the_highest_priority_thread_until_a_change_point():
-    threads = [Thread(0), Thread(1), Thread(2)]
+def _pct_with(threads, change):
     pct = PCT(random.Random(1), depth=2, steps=1000)
+    pct._changes = {change: 1}  # one change point, where the test wants it
     for thread in threads:
         pct.spawned(thread)
-    (change, _), = pct._changes.items()
-    high, middle, low = sorted(threads, key=lambda t: pct._priority[t.order], reverse=True)
-    for step in range(1, change):
-        assert pct.pick(threads, step, current=low) is high
-    # At the change point the running thread drops below all others.
+    return pct, sorted(threads, key=lambda t: pct._priority[t.order], reverse=True)
+
+
+def test_pct_keeps_the_turn_until_the_thread_waits_runs_out_or_hits_a_change():
+    threads = [Thread(0), Thread(1), Thread(2)]
+    change = 3 * TURN_STEPS
+    pct, (high, middle, low) = _pct_with(threads, change)
+    # The running thread keeps going, outranked or not, as under CPython...
+    for step in range(1, TURN_STEPS):
+        assert pct.pick(threads, step, current=low) is low
+    # ... until its turn has lasted TURN_STEPS points,
+    assert pct.pick(threads, TURN_STEPS, current=low) is high
+    # or it waits: then the highest-priority runnable thread goes next.
+    assert pct.pick([middle, low], TURN_STEPS + 1) is middle
+    assert pct.pick(threads, TURN_STEPS + 2) is high
+    # A change point ends the turn and drops the running thread below all.
     assert pct.pick(threads, change, current=high) is middle
-    assert pct.pick([high, low], change + 1) is low
+    assert pct.pick([high, low], change + TURN_STEPS + 1) is low
+
+
+def test_pct_hands_the_turn_to_a_started_thread_then_back_to_its_starter():
+    threads = [Thread(0), Thread(1), Thread(2)]
+    pct, (high, middle, low) = _pct_with(threads, 10 * TURN_STEPS)
+    assert pct.pick(threads, 1) is high
+    # low starts middle: middle runs first, as CPython's start() waits for it.
+    assert pct.pick(threads, 2 * TURN_STEPS, current=low, started=middle) is middle
+    assert pct.pick(threads, 2 * TURN_STEPS + 1, current=middle) is middle
+    # When middle waits, its starter runs next, though high outranks it.
+    assert pct.pick([high, low], 2 * TURN_STEPS + 2) is low
+    # The debt is paid once: the next turn goes by priority again.
+    assert pct.pick([high, low], 2 * TURN_STEPS + 3) is high
+    # A starter that waits meanwhile (say, to join its child) loses its claim.
+    assert pct.pick(threads, 4 * TURN_STEPS, current=low, started=middle) is middle
+    low.runnable = False
+    assert pct.pick([high], 4 * TURN_STEPS + 1) is high
+    low.runnable = True
+    assert pct.pick([middle, low], 4 * TURN_STEPS + 2) is middle
 
 
 def test_random_walk_preempts_sometimes_and_picks_others_uniformly():

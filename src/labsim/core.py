@@ -239,8 +239,11 @@ class Simulation:
 
     # --- scheduling points ------------------------------------------------------------
 
-    def sync(self, what: Any) -> None:
-        """A synchronisation point: charge a step, maybe let another thread run."""
+    def sync(self, what: Any, started: Optional[SimThread] = None) -> None:
+        """A synchronisation point: charge a step, maybe let another thread run.
+
+        started: the thread this one has just started (at a thread start).
+        """
         me = self.current
         self.steps += 1
         clock = self.clock
@@ -258,7 +261,7 @@ class Simulation:
             self._time_up()
         runnable = self.runnable
         if len(runnable) > 1:
-            nxt = self.strategy.pick(runnable, self.steps, me)
+            nxt = self.strategy.pick(runnable, self.steps, me, started)
             if nxt is not me:
                 self.switches += 1
                 self.current = nxt

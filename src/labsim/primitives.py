@@ -441,7 +441,7 @@ def thread_start(self: threading.Thread) -> None:
     with threading._active_limbo_lock:  # type: ignore[attr-defined]
         threading._active[worker.ident] = self  # type: ignore[attr-defined]
     worker.job = lambda: _run_started(sim, rec, self)
-    sim.sync("start")
+    sim.sync("start", started=rec)
 
 
 def _run_started(sim: Any, rec: Any, thread: threading.Thread) -> None:
