@@ -263,6 +263,35 @@ def test_virtual_time_timeouts_and_joins(tmp_path):
     assert float(real) < 2.0
 
 
+def test_pct_runs_a_started_thread_first_and_its_starter_next(tmp_path):
+    # As CPython's start() does: it returns once the child has run, and the
+    # starter goes on before a thread that was already waiting to run.
+    code, out = _script(tmp_path, """
+        import threading, labsim
+        def body():
+            order, go = [], threading.Event()
+            def other():
+                go.wait()
+                order.append("other")
+            def child():
+                order.append("child")
+            waiting = threading.Thread(target=other)
+            waiting.start()
+            go.set()
+            started = threading.Thread(target=child)
+            started.start()
+            order.append("starter")
+            started.join()
+            waiting.join()
+            return " ".join(order)
+        for seed in range(1, 21):
+            print("ORDER", labsim.run(body, seed=seed, strategy="pct", perturb_s=0.0))
+        """)
+    assert code == 0, out
+    orders = re.findall(r"ORDER (.*)", out)
+    assert orders == ["child starter other"] * 20, orders
+
+
 def test_threads_reuse_os_threads_but_not_their_state(tmp_path):
     # A started thread runs on a pooled OS thread (labsim.pool): what a fresh
     # thread has fresh must still be fresh, and threading must know it.

@@ -41,23 +41,42 @@ def test_pct_keeps_the_turn_until_the_thread_waits_runs_out_or_hits_a_change():
     assert pct.pick([high, low], change + TURN_STEPS + 1) is low
 
 
+def test_pct_counts_a_turn_from_when_another_thread_wants_to_run():
+    threads = [Thread(0), Thread(1), Thread(2)]
+    pct, (high, middle, low) = _pct_with(threads, 100 * TURN_STEPS)
+    assert pct.pick(threads, 1, current=low) is low
+    # low then ran alone (no pick was asked) for longer than a turn: its
+    # turn counts from the next point where another thread wants to run.
+    later = 10 * TURN_STEPS
+    for step in range(later, later + TURN_STEPS):
+        assert pct.pick(threads, step, current=low) is low
+    assert pct.pick(threads, later + TURN_STEPS, current=low) is high
+
+
 def test_pct_hands_the_turn_to_a_started_thread_then_back_to_its_starter():
     threads = [Thread(0), Thread(1), Thread(2)]
-    pct, (high, middle, low) = _pct_with(threads, 10 * TURN_STEPS)
+    pct, (high, middle, low) = _pct_with(threads, 100 * TURN_STEPS)
     assert pct.pick(threads, 1) is high
     # low starts middle: middle runs first, as CPython's start() waits for it.
-    assert pct.pick(threads, 2 * TURN_STEPS, current=low, started=middle) is middle
-    assert pct.pick(threads, 2 * TURN_STEPS + 1, current=middle) is middle
-    # When middle waits, its starter runs next, though high outranks it.
-    assert pct.pick([high, low], 2 * TURN_STEPS + 2) is low
+    begin = 2 * TURN_STEPS
+    assert pct.pick(threads, begin, current=low, started=middle) is middle
+    assert pct.pick(threads, begin + 1, current=middle) is middle
+    # When middle waits, its starter runs next, though high outranks it,
+    assert pct.pick([high, low], begin + 2) is low
+    # for a whole turn of its own.
+    for step in range(begin + 3, begin + 2 + TURN_STEPS):
+        assert pct.pick([high, low], step, current=low) is low
+    assert pct.pick([high, low], begin + 2 + TURN_STEPS, current=low) is high
     # The debt is paid once: the next turn goes by priority again.
-    assert pct.pick([high, low], 2 * TURN_STEPS + 3) is high
-    # A starter that waits meanwhile (say, to join its child) loses its claim.
-    assert pct.pick(threads, 4 * TURN_STEPS, current=low, started=middle) is middle
+    assert pct.pick([middle, low], begin + 3 + TURN_STEPS) is middle
+    # A starter that cannot run when its turn comes (it was killed, or
+    # taken out of the run) is passed over, and owed nothing after.
+    begin = 10 * TURN_STEPS
+    assert pct.pick(threads, begin, current=low, started=middle) is middle
     low.runnable = False
-    assert pct.pick([high], 4 * TURN_STEPS + 1) is high
+    assert pct.pick([high], begin + 1) is high
     low.runnable = True
-    assert pct.pick([middle, low], 4 * TURN_STEPS + 2) is middle
+    assert pct.pick([middle, low], begin + 2) is middle
 
 
 def test_random_walk_preempts_sometimes_and_picks_others_uniformly():

@@ -13,7 +13,8 @@ deadlocked and the test's thread is woken with the report.
     sim.shutdown()        stop the threads left, release the calling thread
 
 The primitives (labsim.primitives) use:
-    sim.sync(what)                 a point where another thread may run
+    sim.sync(what[, started])      a point where another thread may run
+                                   (started: the thread just started here)
     seq = sim.prepare(me)          then register (me, seq) as a waiter
     reason = sim.block(me, what, deadline)   "notify", "timeout"
     sim.wake(rec)                  make a waiter runnable

@@ -16,18 +16,21 @@ One small interface (Strategy):
                 with probability PREEMPT_CHANCE; when it waits, a uniform choice
     PCT         random priorities with d - 1 change points (Burckhardt et
                 al., ASPLOS 2010), over turns: the running thread keeps going
-                until it waits, has run TURN_STEPS points or reaches a change
-                point (where it drops below all others); then the
-                highest-priority runnable thread takes the next turn
+                until it waits, has run TURN_STEPS points since another
+                thread wanted to run, or reaches a change point (where it
+                drops below all others); then the highest-priority runnable
+                thread takes the next turn
 
 Why PCT takes turns: CPython keeps the running thread until it waits or has
-held the interpreter for its switch interval (5 ms), whatever it wakes. A
+held the interpreter for its switch interval (5 ms) while another thread
+waited for it, whatever it wakes. A
 PCT that switched to a higher-priority thread at every point ran schedules
 no real run shows: a leader's sender that outranks the test thread sent one
 AppendEntries per Start of the test's loop of ten (TestSnapshotBasic2D up
 to 558 RPCs against a real 166-218). A thread start hands the turn to the
 new thread and gives the next one back to the starter, as CPython's
-start() does (it waits until the child runs); without that, clients
+start() does (it waits until the child runs), unless a change point falls
+on the start itself; without that hand-over, clients
 started in a row had their commands batched as no real run does
 (TestUnreliableAgree2C). README quotes the measurements.
 
@@ -54,7 +57,9 @@ LATE_CHANCES = (0.0, 0.1, 0.5, 1.0)
 TIMER_JITTER_S = 0.0002
 PREEMPT_CHANCE = 0.25
 PCT_DEPTH = 3
-TURN_STEPS = 200  # 5 ms (CPython's switch interval) at the default 25 us a point
+# CPython's switch interval, 5 ms, at the default step cost of 25 us a point
+# (--sim-step-cost changes the time, not the count).
+TURN_STEPS = 200
 PCT_STEPS = 200_000  # the run length PCT spreads its change points over
 
 NAMES = ("random", "pct")
@@ -131,6 +136,7 @@ class PCT(Strategy):
         self._changes = {step: depth - 1 - i for i, step in enumerate(points)}
         self._last: Any = None  # whose turn it is
         self._turn_began = 0
+        self._seen = 0  # the last step a pick was asked at
         # Threads that started another and are owed the turn after it, the
         # latest first (a child may start threads of its own).
         self._starters: List[Any] = []
@@ -140,6 +146,12 @@ class PCT(Strategy):
 
     def pick(self, runnable: List[Any], step: int, current: Any = None,
              started: Any = None) -> Any:
+        if step > self._seen + 1 and current is not None:
+            # No pick since the last: current ran alone until now, when some
+            # thread wants to run. CPython counts the 5 ms from the moment a
+            # thread starts waiting for the interpreter, so the turn does too.
+            self._turn_began = step
+        self._seen = step
         lowered = self._changes.pop(step, None)
         if lowered is not None and self._last is not None:
             self._priority[self._last.order] = float(lowered)
