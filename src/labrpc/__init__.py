@@ -62,7 +62,7 @@ import threading
 import traceback
 import typing
 from queue import Empty, SimpleQueue
-from typing import Any, Callable, Dict, Hashable, List, Optional, Set
+from typing import Any, Callable, Dict, Hashable, List, Optional
 
 import labgob
 from labrpc.affinity import pin_to_one_cpu
@@ -255,7 +255,10 @@ class Network:
         self._count = 0
         self._bytes = 0
         self._closed = threading.Event()
-        self._pending: Set[SimpleQueue] = set()
+        # Calls waiting for their reply, in the order they began (a dict, not
+        # a set: Cleanup wakes them in this order, and under --sim a set's
+        # order, which follows memory addresses, would change the run).
+        self._pending: Dict[SimpleQueue, None] = {}
         self._pool = _HandlerPool()
         self._fatal_errors: List[str] = []
         # The record of the run, if one is attached, and what it knows of ends.
@@ -388,7 +391,7 @@ class Network:
         """Fail every pending call now, and every later one at once."""
         with self._mu:
             self._closed.set()
-            pending, self._pending = self._pending, set()
+            pending, self._pending = self._pending, {}
         for replies in pending:
             replies.put(_CLOSED)
         self._pool.shutdown()
@@ -443,7 +446,7 @@ class Network:
         with self._mu:
             if self._closed.is_set():
                 return CLEANUP
-            self._pending.add(replies)
+            self._pending[replies] = None
         reply_type = type(reply)
         clock = None if trace is None else self.record.clock
 
@@ -462,7 +465,7 @@ class Network:
                         break
         if isinstance(outcome, _HandlerFailed):
             with self._mu:
-                self._pending.discard(replies)
+                self._pending.pop(replies, None)
             raise self._fatal(outcome.message)
         if trace is not None and isinstance(outcome, _Reply):
             trace["reply"] = outcome
@@ -470,7 +473,7 @@ class Network:
         # 5. A server that died meanwhile gives no answer: its state may
         #    already be superseded by a restarted instance.
         with self._mu:
-            self._pending.discard(replies)
+            self._pending.pop(replies, None)
             dead = self._why_dead_locked(endname, servername, server)
             if dead is not None:
                 return dead
