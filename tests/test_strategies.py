@@ -79,6 +79,12 @@ def test_pct_hands_the_turn_to_a_started_thread_then_back_to_its_starter():
     assert pct.pick([middle, low], begin + 2) is middle
 
 
+def test_turn_length_is_the_switch_interval_in_points_at_the_step_cost():
+    assert TURN_STEPS == 200  # 5 ms at 25 us a point
+    assert make_strategy("pct", 3, step_cost_s=50e-6).turn_steps == 100
+    assert make_strategy("pct", 3, step_cost_s=0).turn_steps >= 1
+
+
 def test_random_walk_preempts_sometimes_and_picks_others_uniformly():
     threads = [Thread(i) for i in range(4)]
     walk = RandomWalk(random.Random(5))

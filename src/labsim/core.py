@@ -104,8 +104,8 @@ class Simulation:
         if not isinstance(seed, int):
             raise TypeError(f"simulation seed must be an int, got {seed!r}")
         self.seed = seed
-        self.strategy = make_strategy(strategy, seed, perturb_s)
         self.clock = VirtualClock() if step_cost is None else VirtualClock(step_cost)
+        self.strategy = make_strategy(strategy, seed, perturb_s, self.clock.step_cost)
         self.time_limit = time_limit
         self.busy_steps = busy_steps
         self.max_threads = max_threads

@@ -23,16 +23,15 @@ One small interface (Strategy):
 
 Why PCT takes turns: CPython keeps the running thread until it waits or has
 held the interpreter for its switch interval (5 ms) while another thread
-waited for it, whatever it wakes. A
-PCT that switched to a higher-priority thread at every point ran schedules
-no real run shows: a leader's sender that outranks the test thread sent one
-AppendEntries per Start of the test's loop of ten (TestSnapshotBasic2D up
-to 558 RPCs against a real 166-218). A thread start hands the turn to the
-new thread and gives the next one back to the starter, as CPython's
-start() does (it waits until the child runs), unless a change point falls
-on the start itself; without that hand-over, clients
-started in a row had their commands batched as no real run does
-(TestUnreliableAgree2C). README quotes the measurements.
+waited for it, whatever it wakes. A PCT that switched to a higher-priority
+thread at every point ran schedules no real run shows: a leader's sender
+that outranks the test thread sent one AppendEntries per Start of the
+test's loop of ten (TestSnapshotBasic2D up to 558 RPCs against a real
+166-218). A thread start hands the turn to the new thread and gives the
+next one back to the starter, as CPython's start() does (it waits until
+the child runs), unless a change point falls on the start itself; without
+that hand-over, clients started in a row had their commands batched as no
+real run does (TestUnreliableAgree2C). README quotes the measurements.
 
 Both perturb time the same way. A thread woken by another (a message
 delivered, a lock handed over) comes up to perturb_s later (default 5 ms,
@@ -52,15 +51,19 @@ from __future__ import annotations
 import random
 from typing import Any, Dict, List
 
+from labsim.clock import DEFAULT_STEP_COST_S
+
 DEFAULT_PERTURB_S = 0.005
 LATE_CHANCES = (0.0, 0.1, 0.5, 1.0)
 TIMER_JITTER_S = 0.0002
 PREEMPT_CHANCE = 0.25
 PCT_DEPTH = 3
-# CPython's switch interval, 5 ms, at the default step cost of 25 us a point
-# (--sim-step-cost changes the time, not the count).
-TURN_STEPS = 200
 PCT_STEPS = 200_000  # the run length PCT spreads its change points over
+# CPython's switch interval (sys.getswitchinterval()): how long the running
+# thread keeps the interpreter while another waits for it. A turn is that
+# long in points, at the run's step cost (200 at the default 25 us).
+SWITCH_INTERVAL_S = 0.005
+TURN_STEPS = round(SWITCH_INTERVAL_S / DEFAULT_STEP_COST_S)
 
 NAMES = ("random", "pct")
 
@@ -127,9 +130,11 @@ class PCT(Strategy):
     name = "pct"
 
     def __init__(self, rng: random.Random, perturb_s: float = DEFAULT_PERTURB_S,
-                 depth: int = PCT_DEPTH, steps: int = PCT_STEPS) -> None:
+                 depth: int = PCT_DEPTH, steps: int = PCT_STEPS,
+                 turn_steps: int = TURN_STEPS) -> None:
         super().__init__(rng, perturb_s)
         self.depth = depth
+        self.turn_steps = turn_steps
         self._priority: Dict[int, float] = {}
         # Change point i (1-based) lowers the running thread to priority i.
         points = sorted(rng.randrange(1, steps) for _ in range(depth - 1))
@@ -158,12 +163,12 @@ class PCT(Strategy):
         elif started is not None:
             self._starters.append(current)
             return self._turn(started, step)
-        elif current is not None and step - self._turn_began < TURN_STEPS:
+        elif current is not None and step - self._turn_began < self.turn_steps:
             return current
         starters = self._starters
         while starters:
             starter = starters.pop()
-            if starter.runnable and starter is not current:
+            if starter.runnable:
                 return self._turn(starter, step)
         best = runnable[0]
         if len(runnable) > 1:
@@ -181,11 +186,14 @@ class PCT(Strategy):
         return rec
 
 
-def make_strategy(name: str, seed: int, perturb_s: float = DEFAULT_PERTURB_S) -> Strategy:
-    """The strategy called name, with its own generator seeded from seed."""
+def make_strategy(name: str, seed: int, perturb_s: float = DEFAULT_PERTURB_S,
+                  step_cost_s: float = DEFAULT_STEP_COST_S) -> Strategy:
+    """The strategy called name, with its own generator seeded from seed;
+    step_cost_s is the virtual time a synchronisation point costs."""
     rng = random.Random(f"labsim-strategy-{seed}")
     if name == "random":
         return RandomWalk(rng, perturb_s)
     if name == "pct":
-        return PCT(rng, perturb_s)
+        turn = round(SWITCH_INTERVAL_S / step_cost_s) if step_cost_s > 0 else PCT_STEPS
+        return PCT(rng, perturb_s, turn_steps=max(1, turn))
     raise ValueError(f"unknown simulation strategy {name!r}; choose one of {', '.join(NAMES)}")
