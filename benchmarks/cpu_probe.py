@@ -1,6 +1,6 @@
 """A pytest plugin for record_cost.py: the CPU time of the tests alone.
 
-    CPU_PROBE_FILE=out.txt python -m pytest -p cpu_probe ...   (benchmarks/ on the path)
+    CPU_PROBE_FILE=out.txt python -m pytest -p benchmarks.cpu_probe ...   (from the repository root)
 
 Writes the process's CPU seconds (user + system, every thread) from the
 first test's setup to the end of the session into CPU_PROBE_FILE: the

@@ -1,6 +1,6 @@
 """How fast Raft elects, and what a quiet cluster costs.
 
-    python benchmarks/elections.py [--trials 20] [--peers 3 5 7]
+    python -m benchmarks.elections [--trials 20] [--peers 3 5 7]
 
 For each cluster size: the time from start to the first leader, and from the
 leader's disconnection to a new leader (median and max over the trials).
@@ -18,7 +18,7 @@ import time
 from typing import List, Optional, Tuple
 
 from raft.config import Config, make_config
-from raft.testing import T
+from labtest.testing import T
 
 POLL_S = 0.002
 GIVE_UP_S = 10.0

@@ -1,12 +1,12 @@
 """Time to find each catalogued bug: real-time stress against the simulation.
 
-    python benchmarks/find_bugs.py                      every bug, default caps
-    python benchmarks/find_bugs.py equal_timeouts --cap-real 300 --cap-sim 120
-    python benchmarks/find_bugs.py --strategies random,pct,random-noperturb
-    python benchmarks/find_bugs.py --strategies ""      only the real-time column
-    python benchmarks/find_bugs.py --no-real            only the simulation's
-    python benchmarks/find_bugs.py --skip race_         every bug but the race checker's
-    python benchmarks/find_bugs.py --no-monitors        the Go tests' verdicts only
+    python -m benchmarks.find_bugs                      every bug, default caps
+    python -m benchmarks.find_bugs equal_timeouts --cap-real 300 --cap-sim 120
+    python -m benchmarks.find_bugs --strategies random,pct,random-noperturb
+    python -m benchmarks.find_bugs --strategies ""      only the real-time column
+    python -m benchmarks.find_bugs --no-real            only the simulation's
+    python -m benchmarks.find_bugs --skip race_         every bug but the race checker's
+    python -m benchmarks.find_bugs --no-monitors        the Go tests' verdicts only
 
 For each bug in benchmarks/bugs (the solution with one small edit), the
 tests of the bug's part run in a sandbox (as the grader builds one) until
@@ -34,11 +34,10 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from tests.bugs import PLUGINS, RUNNER, catalogue
 
-from bugs import PLUGINS, RUNNER, catalogue  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+
 
 # Seeds a process runs (each seed runs every test of the part, test by
 # test); then the next process takes the next block of seeds.

@@ -1,6 +1,6 @@
 """What the forgery defences cost: grading the solution, old path against new.
 
-    python benchmarks/grade_overhead.py [--rounds 5] [--part 2A]
+    python -m benchmarks.grade_overhead [--rounds 5] [--part 2A]
 
 Each round grades the solution's raft.py twice, in alternating order:
   old   the grader before the defences, rebuilt here: a copy of the lab in a

@@ -1,6 +1,6 @@
 """Does grading hold on Gradescope's default half a CPU? The solution, graded under a limit.
 
-    python benchmarks/half_cpu.py [--runs 2] [--part 2A ...] [--no-baseline] [--hog]
+    python -m benchmarks.half_cpu [--runs 2] [--part 2A ...] [--no-baseline] [--hog]
 
 Grades this package's own raft.py with `raft-grade` (every part, `--runs 1`,
 the 120 s test limit, no total limit so every test runs) once at full speed

@@ -1,6 +1,6 @@
 """labrpc speed: the Go lab's TestBenchmark, and many clients at once.
 
-    python benchmarks/labrpc_calls.py [--calls 100000] [--clients 20]
+    python -m benchmarks.labrpc_calls [--calls 100000] [--clients 20]
 
 Prints microseconds a call for sequential calls on one end (the Go original
 made 100,000 and its author measured about 22 us a call in 2016; a good Go

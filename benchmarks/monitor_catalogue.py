@@ -1,8 +1,8 @@
 """Which seeded student bugs one run of their part catches, with and without monitors.
 
-    python benchmarks/monitor_catalogue.py                 # every bug in benchmarks/bugs
-    python benchmarks/monitor_catalogue.py vote_twice heartbeat_too_fast
-    python benchmarks/monitor_catalogue.py --markdown      # the table for README.md
+    python -m benchmarks.monitor_catalogue                 # every bug in benchmarks/bugs
+    python -m benchmarks.monitor_catalogue vote_twice heartbeat_too_fast
+    python -m benchmarks.monitor_catalogue --markdown      # the table for README.md
 
 Each bug (benchmarks/bugs) is graded as raft-grade grades a submission: its
 part's tests in order, each in a fresh process, stopping at the first
@@ -23,14 +23,12 @@ import time
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from bugs import Bug, catalogue  # noqa: E402
+from tests.bugs import Bug, catalogue
 from labstaff import grade  # noqa: E402
-from raft.monitors import SOURCES  # noqa: E402
+from monitors.rules import SOURCES  # noqa: E402
 
-# The rules the monitors (raft.monitors) and the harness's applyCh check.
+# The rules the monitors (monitors.rules) and the harness's applyCh check.
 MONITORED = set(SOURCES) | {"applyCh deadlock"}
 TEST_TIMEOUT_S = 120.0
 
@@ -61,7 +59,7 @@ def _cell(result: Tuple[Optional[str], str, float]) -> str:
     test, reason, seconds = result
     if test is None:
         return f"passes ({seconds:.0f} s)"
-    reason = reason.replace("raft.testing.TestFailure: ", "").replace("|", "/")
+    reason = reason.replace("labtest.testing.TestFailure: ", "").replace("|", "/")
     if len(reason) > 150:
         reason = reason[:147] + "..."
     return f"**caught** by {test} ({seconds:.0f} s): {reason}"

@@ -1,6 +1,6 @@
 """What the race checker costs: CPU time of the 2A tests with --race against plain.
 
-    python benchmarks/race_cost.py [--runs 2] [-k 2A]
+    python -m benchmarks.race_cost [--runs 2] [-k 2A]
 
 Runs `pytest -k 2A` and `pytest -k 2A --race` alternately (--runs pairs) in
 this run, and prints each process's CPU seconds (user + system, from

@@ -1,6 +1,6 @@
 """What the run's record and the monitors cost.
 
-    python benchmarks/record_cost.py [--rounds 10] [--calls 20000]
+    python -m benchmarks.record_cost [--rounds 10] [--calls 20000]
 
 1. The 2A tests' CPU time (user + system), with the record and the
    monitors on (the default) and off (RAFT_MONITORS=0), two ways: the
@@ -33,11 +33,10 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
 
 import labrpc  # noqa: E402
 from labrpc.record import Record  # noqa: E402
-from raft import monitors  # noqa: E402
+import monitors.rules as monitors  # noqa: E402
 
 
 def tests_cpu_pair() -> "tuple[tuple[float, float], tuple[float, float]]":
@@ -51,14 +50,11 @@ def tests_cpu_pair() -> "tuple[tuple[float, float], tuple[float, float]]":
     with tempfile.TemporaryDirectory() as folder:
         for monitors_on in (False, True):
             env = dict(os.environ, RAFT_MONITORS="1" if monitors_on else "0",
-                       CPU_PROBE_FILE=str(Path(folder) / f"on{int(monitors_on)}"),
-                       PYTHONPATH=os.pathsep.join(
-                           [str(REPO / "benchmarks")] +
-                           ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
+                       CPU_PROBE_FILE=str(Path(folder) / f"on{int(monitors_on)}"))
             env.pop("RAFT_RECORD", None)
             procs[monitors_on] = subprocess.Popen(
                 [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
-                 "cpu_probe", "-k", "2A", "src/raft/test_raft.py"], cwd=REPO, env=env,
+                 "benchmarks.cpu_probe", "-k", "2A", "src/raft/test_raft.py"], cwd=REPO, env=env,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         cpu = {}
         for monitors_on, proc in procs.items():

@@ -1,8 +1,8 @@
 """Fidelity: the Passed line's figures under --sim against real-time runs,
 and whether every simulated seed passes.
 
-    python benchmarks/sim_fidelity.py                 -k 2A: 5 real runs, 200 seeds
-    python benchmarks/sim_fidelity.py -k "2A or 2B or 2C or 2D" --real 5 --seeds 100 \
+    python -m benchmarks.sim_fidelity                 -k 2A: 5 real runs, 200 seeds
+    python -m benchmarks.sim_fidelity -k "2A or 2B or 2C or 2D" --real 5 --seeds 100 \
         --real-file real.json -j 2
 
 For each test, the RPC count of its Passed line: min, median and max over
@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
 from labtools.simstress import SeedBatches  # noqa: E402
 

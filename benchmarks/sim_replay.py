@@ -1,7 +1,7 @@
 """Replay: random (test, seed) pairs, each run twice under --sim-check.
 
-    python benchmarks/sim_replay.py            100 pairs (4 seeds of each of 25 tests)
-    python benchmarks/sim_replay.py --pairs 50 --strategy pct
+    python -m benchmarks.sim_replay            100 pairs (4 seeds of each of 25 tests)
+    python -m benchmarks.sim_replay --pairs 50 --strategy pct
 
 Each pair runs twice in one process with DPrintf on (RAFT_DEBUG=1); the
 check fails the pair if the two runs differ in any synchronisation event

@@ -1,8 +1,8 @@
 """How fast the simulation runs the lab, against real time measured in the same run.
 
-    python benchmarks/sim_speed.py              micro figures + pytest -k 2A, both ways
-    python benchmarks/sim_speed.py --suite      + the whole 2A-2D suite under --sim
-    python benchmarks/sim_speed.py --seeds 1000 + raft-stress --sim -n 1000 -k 2A -p 2
+    python -m benchmarks.sim_speed              micro figures + pytest -k 2A, both ways
+    python -m benchmarks.sim_speed --suite      + the whole 2A-2D suite under --sim
+    python -m benchmarks.sim_speed --seeds 1000 + raft-stress --sim -n 1000 -k 2A -p 2
 
 Figures printed: the cost of one scheduler switch and of one thread start
 (start + first turn + end) under the simulation, beside a real thread
@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
 import labsim  # noqa: E402
 from labsim import primitives  # noqa: E402  (its real clocks: a name bound here would be patched)

@@ -1,6 +1,6 @@
 """How big a timeline page gets, and how fast the browser draws it.
 
-    python benchmarks/timeline_size.py [--rpcs 20000] [--seconds 120] [--runs 3]
+    python -m benchmarks.timeline_size [--rpcs 20000] [--seconds 120] [--runs 3]
 
 Draws the stand-in record of a 2-minute, 5-peer unreliable run with about
 20,000 RPCs (tests/timeline_records.py; the real record has the same events)
@@ -23,10 +23,9 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import timeline_records as records  # noqa: E402  (the stand-in records live with the tests)
-from headless_chromium import find_chromium, open_page  # noqa: E402
+from tests.labtools import timeline_records as records
+from tests.labtools.headless_chromium import find_chromium, open_page
 from labtools import timeline  # noqa: E402
 
 MB = 1_000_000

@@ -1,6 +1,6 @@
 """Make docs/timeline-2A.png, README's picture of a failing 2A run's page.
 
-    python docs/make_timeline_screenshot.py
+    python -m docs.make_timeline_screenshot
 
 A real failing run, the same on every replay: the catalogue's vote_twice
 bug (benchmarks/bugs/) under TestReElection2A, simulated with seed 3, where
@@ -17,12 +17,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from tests.bugs import PLUGINS, RUNNER, catalogue
+from tests.labtools.headless_chromium import find_chromium, open_page
 
-from bugs import PLUGINS, RUNNER, catalogue  # noqa: E402
-from headless_chromium import find_chromium, open_page  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 BUG, TEST, SEED = "vote_twice", "TestReElection2A", 3
 

@@ -4,7 +4,7 @@
     shadow.hint_if_shadowed()     # labrpc calls it once, when first imported
 
 Python puts the current folder first on the import path, so in a folder
-holding a raft.py, `python -m raft.grade` (or `python -m raft`) imports that
+holding a raft.py, `python -m raft.<module>` (or `python -m raft`) imports that
 file as `raft`, and fails with "'raft' is not a package" or runs the wrong
 thing. The student's raft.py imports labrpc on its way to that failure, so
 this is the one place of ours that runs in time to say what to do instead:
@@ -18,8 +18,7 @@ import sys
 from types import ModuleType
 from typing import Optional
 
-COMMANDS = ("raft-grade (or python -m labstaff.grade), raft-starter, raft-stress, "
-            "raft-logview, raft-demo")
+COMMANDS = "raft-demo, raft-stress, raft-logview, raft-timeline"
 
 
 def _plain_module(module: Optional[ModuleType]) -> bool:

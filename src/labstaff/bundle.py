@@ -44,7 +44,7 @@ from labstaff import grade, results, starter
 
 DISTRIBUTION = "pyraft-lab"
 # The grader's sandbox needs every lab package; the wheel holds them and the grader.
-WHEEL_PACKAGES = grade.LAB_PACKAGES + ("labstaff",)
+WHEEL_PACKAGES = grade.LAB_PACKAGES
 # What setup.sh installs beside this package; pinned to the versions here.
 TEST_REQUIREMENTS = ("pytest", "pytest-timeout")
 # pytest's dependencies on Python 3.10 only (markers a download for this

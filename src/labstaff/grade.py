@@ -54,7 +54,10 @@ from labstaff.sandbox import Sandbox
 # installed); found by path, since importing `raft` from a folder holding a
 # student's raft.py would import that file instead.
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-LAB_PACKAGES = ("labgob", "labrpc", "labsim", "labtools", "raft")
+# Every package the test process imports: the lab's, and this one for its
+# verdict plugin (labstaff.verdict, labstaff.integrity).
+LAB_PACKAGES = ("labgob", "labrpc", "labsim", "racecheck", "monitors", "labtest", "raft",
+                "labtools", "labstaff")
 TESTS = PACKAGE_ROOT / "raft"
 RAFT_TESTS = "test_raft.py"
 PARTS = ("2A", "2B", "2C", "2D")
@@ -81,7 +84,8 @@ filterwarnings =
 # installed, so that the submission's raft.py is the one imported.
 # Entry-point plugins are off (PYTEST_DISABLE_PLUGIN_AUTOLOAD): the lab's own
 # plugin and pytest-timeout are named, and nothing else installed joins in.
-PLUGINS = ["-p", "raft.pytest_plugin", "-p", "pytest_timeout"]
+PLUGINS = ["-p", "labstaff.verdict", "-p", "labtest.pytest_plugin",
+           "-p", "labtools.timeline_plugin", "-p", "pytest_timeout"]
 IMPORT_CHECK = "import raft.raft"
 HARNESS_CHANGED = "the submission changed the test harness"
 
@@ -344,7 +348,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     isolation = Isolation.for_this_process(args.sandbox_user)
     print(isolation.describe())
-    for warning in isolating.exposed_files(isolation, PACKAGE_ROOT, LAB_PACKAGES + ("labstaff",),
+    for warning in isolating.exposed_files(isolation, PACKAGE_ROOT, LAB_PACKAGES,
                                            args.out):
         print(f"warning: {warning}")
     staging = None

@@ -11,7 +11,7 @@
 Every run of the submission's code is a fresh `python -I -B -u` process in
 its own session, in a fresh working folder, with the harness and the tests
 in a folder beside it. The verdict comes over a pipe the process inherits
-(raft.verdict is the other end): the grader writes a new secret into one
+(labstaff.verdict is the other end): the grader writes a new secret into one
 pipe and closes it, and reads "SECRET TEST passed|failed|harness-changed
 WHAT" lines from another. The environment says only which descriptors
 they are; the test process reads and removes that before the submission's
@@ -43,7 +43,7 @@ from typing import Dict, List, Optional, Sequence
 
 from labstaff.isolation import Isolation, kill_all_processes_of
 
-# The channel's variable, as raft.verdict reads it (labstaff never imports
+# The channel's variable, as labstaff.verdict reads it (labstaff never imports
 # raft: a student's raft.py in the current folder would shadow it).
 CHANNEL_ENV = "RAFT_GRADER_CHANNEL"
 # How long a process may take to exit once it has sent its verdict

@@ -44,7 +44,10 @@ __all__ = ["LeakError", "MarkError", "cut", "export", "main"]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FILES = ["setup.cfg", "pyproject.toml", ".gitignore"]
 STAFF_PACKAGE = "labstaff"
-STUDENT_TESTS = ["test_labgob.py", "test_labrpc.py", "test_logview.py"]
+# The lab's own tests a student gets, under tests/ (with their packages' __init__.py).
+STUDENT_TESTS = ["__init__.py", "labgob/__init__.py", "labgob/test_labgob.py",
+                 "labrpc/__init__.py", "labrpc/test_labrpc.py",
+                 "labtools/__init__.py", "labtools/test_logview.py"]
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 LEAKS_SHOWN = 20
 
@@ -65,8 +68,8 @@ def _write_tree(tree: Path, parts: Sequence[str], extra: str) -> None:
     (tree / "setup.cfg").write_text("".join(
         line for line in setup if f"= {STAFF_PACKAGE}." not in line))
     write_record(tree / "setup.cfg", parts)
-    (tree / "tests").mkdir()
     for name in STUDENT_TESTS:
+        (tree / "tests" / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(REPO_ROOT / "tests" / name, tree / "tests" / name)
 
     skeleton = cut((REPO_ROOT / "src/raft/raft.py").read_text(), parts=parts)

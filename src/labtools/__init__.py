@@ -1,14 +1,15 @@
 """The students' tools for finding bugs in their Raft.
 
 Each tool is a console command (installed with the package; the current
-folder cannot shadow it, as it can `python -m raft....` when it holds a
-student's raft.py) and a module:
+folder cannot shadow it, as it can `python -m ...` when it holds a student's
+raft.py) and a module:
 
-    raft-stress     labtools.stress     run tests many times, keep failed runs' logs
-    raft-logview    labtools.logview    DPrintf lines as one column per peer
-    raft-demo       labtools.demo       the main job (also `python -m raft`)
-                    labtools.racecheck  the lockset race checker behind `pytest --race`
+    raft-demo       labtools.demo             the main job: a cluster electing leaders
+    raft-stress     labtools.stress           run tests many times, keep failed runs' logs
+                    labtools.simstress        raft-stress --sim: many seeds per process
+    raft-logview    labtools.logview          DPrintf lines as one column per peer
+    raft-timeline   labtools.timeline         a run's record drawn as a page
+                    labtools.timeline_plugin  pytest --timeline DIR
 
-Nothing here is needed to pass the lab; the harness uses the race checker
-only when it is asked for.
+Nothing here is needed to pass the lab.
 """

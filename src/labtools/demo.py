@@ -1,9 +1,9 @@
 """Watch a simulated Raft cluster elect leaders through failures.
 
-    python -m raft                       # 5 peers, about 20 s, reliable network
-    python -m raft --peers 7 --seconds 30 --unreliable
-    python -m raft --debug               # and every DPrintf line, on stderr
-    python -m raft --commands            # also submit commands; show commits
+    raft-demo                            # 5 peers, about 20 s, reliable network
+    raft-demo --peers 7 --seconds 30 --unreliable
+    raft-demo --debug               # and every DPrintf line, on stderr
+    raft-demo --commands            # also submit commands; show commits
 
 Every --interval seconds the current leader is cut off from the network and,
 --down seconds later, put back. The timeline shows each election (its term,
@@ -27,14 +27,14 @@ from typing import List, Optional, Sequence, Tuple
 
 from raft import util
 from raft.config import Config, make_config
-from raft.testing import T
+from labtest.testing import T
 
 POLL_S = 0.005
 
 
 def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m raft",
+        prog="raft-demo",
         description="Run a simulated Raft cluster, fail its leader on a schedule, "
         "and print the elections.",
     )
@@ -178,3 +178,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     return run(_parse(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,12 +7,12 @@
     raft-logview stress-logs/run-0007-records/TestFigure82C.jsonl [--rpcs]
 
 It picks out the DPrintf lines (time in ms, TOPIC, S<peer>, then the rest)
-from whatever surrounds them: a stress log, pytest's output, python -m raft
+from whatever surrounds them: a stress log, pytest's output, raft-demo
 --debug. Times are shown in seconds since the log's first DPrintf line. A pytest
 failure header (___ TestName ___) starts a new block. Colour is used only on
 a terminal, and never with --no-color or NO_COLOR set.
 
-It also reads a saved record of a run (raft.recording; JSON lines): its
+It also reads a saved record of a run (monitors.recording; JSON lines): its
 DPrintf lines, the harness's actions (topic HARNESS) and any broken rule
 (topic VIOLATION), and with --rpcs every RPC (topic RPC, in the sender's
 column), at their times in the run.

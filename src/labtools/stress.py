@@ -156,7 +156,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 slot = free_slots.pop(0)
                 output = tempfile.TemporaryFile()
                 # Spread the runs over the CPUs (see labrpc.affinity); keep
-                # the records of failed tests (raft.monitor_plugin).
+                # the records of failed tests (monitors.pytest_plugin).
                 run_env = dict(env, LABRPC_CPU=str(slot), RAFT_RECORD_FAILED=str(
                     args.logs / f"run-{next_number:04d}-records"))
                 process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,

@@ -6,11 +6,12 @@
 
 A page is named after its test (out/TestReElection2A.html; a test that made
 several Configs gets TestX.html, TestX-2.html, ...). The pages are drawn from
-the run's record, raft.pytest_plugin.records_of(item): one Record per Config
-the test made. A test without a record gets no page, and the summary at the
-end says why (the record is off, or not in this build).
+the run's record, monitors.pytest_plugin.records_of(item): one Record per
+Config the test made. A test without a record gets no page, and the summary
+at the end says why (the record was off).
 
-Loaded through raft.pytest_plugin's `pytest_plugins` list.
+Loaded from its own `pytest11` entry point (raftlab-timeline); the grader
+names it with -p.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
+
+from monitors.pytest_plugin import records_of as recorded
 
 ENV_DIR = "RAFT_TIMELINE"
 ENV_ALL = "RAFT_TIMELINE_ALL"
@@ -56,11 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def records_of(item: pytest.Item) -> Tuple[List[Any], str]:
     """The test's records, or [] and why there are none."""
     try:
-        from raft.pytest_plugin import records_of as find
-    except ImportError:
-        return [], "raft.pytest_plugin has no records_of: the run's record is not in this build"
-    try:
-        found = [r for r in find(item) if r is not None]
+        found = [r for r in recorded(item) if r is not None]
     except Exception as err:    # reported in the summary; the test's own outcome stands
         return [], f"records_of raised {err!r}"
 

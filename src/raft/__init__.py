@@ -6,13 +6,11 @@ Module map (Go file -> Python module):
     raft/config.go    -> raft.config        (make_config, the tester's harness)
     raft/util.go      -> raft.util          (DPrintf)
     raft/test_test.go -> raft.test_raft     (the 2A-2D tests, under their Go names)
-    testing.T         -> raft.testing       (T, the harness's handle on a test)
-    (go test's glue)  -> raft.pytest_plugin (the fixture t, --race, the Passed lines)
 
-`from raft import Make` works as before, but the student's raft.py is only
-imported when one of its names is first asked for: the pytest plugin, which
-pytest loads at start-up, must not run a submission's code before the tests
-(and their checks) are in place.
+Go's testing.T and applyCh's channel are in labtest, the lab's pytest glue
+too. `from raft import Make` imports the student's raft.py only when one of
+its names is first asked for: nothing may run a submission's code before the
+tests (and their checks) are in place.
 """
 
 from typing import Any

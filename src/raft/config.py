@@ -16,10 +16,10 @@ Failures call t.Fatalf with the Go tester's messages. A failure seen on a
 background thread (an applyCh reader, a fatal labrpc error, a monitor's
 violation, an applyCh deadlock) fails the test at the harness's next check.
 
-cfg.record is the run's record (raft.recording; None when off): labrpc adds
+cfg.record is the run's record (monitors.recording; None when off): labrpc adds
 the RPCs, and the harness its own actions ("harness" events: connect,
 disconnect, crash, start, Start, apply, check, begin, end, cleanup, ...).
-Each peer's applyCh is Go's unbuffered channel (raft.applych).
+Each peer's applyCh is Go's unbuffered channel (labtest.applych).
 """
 
 from __future__ import annotations
@@ -35,13 +35,14 @@ from typing import Any, Callable, Dict, List, Optional
 
 import labgob
 import labrpc
-from labtools import racecheck
+import racecheck
 from labrpc.record import plain
-from raft import recording, util
-from raft.applych import CLOSED, ApplyChannel
+from monitors import recording
+from raft import util
+from labtest.applych import CLOSED, ApplyChannel
 from raft.persister import MakePersister, Persister
 from raft.raft import ApplyMsg, Make, Raft
-from raft.testing import T, TestFailure
+from labtest.testing import T, TestFailure
 
 # The tester lets a solution take a whole second to elect a leader, much more
 # than the paper's timeouts.
@@ -106,6 +107,8 @@ class Config:
         # RAFT_RACE=1: watch every peer for unlocked shared state.
         self.race = racecheck.enabled()
         self.record = recording.new_record(t.name, n, self._violation, t.Log)
+        if self.record is not None:
+            util.add_record(self.record)  # DPrintf lines go into it too
         self.net.attach_record(self.record)
         if self.record is not None:
             # The monitors' held events are checked before the test looks
@@ -367,7 +370,8 @@ class Config:
                 self.rafts[i].Kill()
             self._stop_reader(i)
         self.net.Cleanup()
-        recording.finished(self.record)
+        if self.record is not None:
+            util.remove_record(self.record)  # its DPrintf lines end with the cluster
         if check:
             self._check_failures()
             self.checkTimeout()

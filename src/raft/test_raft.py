@@ -12,7 +12,7 @@ import time
 from typing import List, Optional
 
 from raft.config import RaftElectionTimeout, SnapShotInterval, make_config, randstring
-from raft.testing import T
+from labtest.testing import T
 
 
 def rand_int() -> int:

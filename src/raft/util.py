@@ -10,7 +10,7 @@ Like Go's log.Printf, each line starts with its time: milliseconds since the
 process started debugging, six digits or more (raft-logview reads
 this, whatever else the logging format adds).
 
-When the harness keeps a record of the run (raft.recording), each line also
+When the harness keeps a record of the run (monitors.recording), each line also
 goes into it as a "log" event tied to its peer: the peer whose RPC handler
 or Make is running in this thread, else the peer a thread name or the line
 itself names as S<n> (raft-S2-ticker, "... S2 T4 ...").
@@ -42,7 +42,7 @@ if Debug:
 _START = time.monotonic()
 
 
-_records: List[Any] = []  # the records DPrintf lines go to (raft.recording)
+_records: List[Any] = []  # the records DPrintf lines go to (monitors.recording)
 _PEER = re.compile(r"\bS(\d+)\b")
 _current = threading.local()  # .peer: the peer this thread works for, if known
 
