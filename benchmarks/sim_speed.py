@@ -7,8 +7,8 @@
 Figures printed: the cost of one scheduler switch and of one thread start
 (start + first turn + end) under the simulation, beside a real thread
 start; wall time of whole pytest processes (start-up included) in real
-time and under --sim, and their ratio. Targets from issue 8: 2A at least
-25x faster, 2A-2D within 20 s, 1000 seeds of 2A within 120 s with -p 2.
+time and under --sim, and their ratio. The simulation's targets: 2A at
+least 25x faster, 2A-2D within 20 s, 1000 seeds of 2A within 120 s with -p 2.
 """
 
 from __future__ import annotations

@@ -126,13 +126,9 @@ def test_the_graders_test_processes_draw_their_pages(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     (test,) = json.loads(out.read_text())["tests"]
     assert test["status"] == "failed"
-    # the page, or (without the run's record in this build) why there is none
     page = tmp_path / "pages" / "TestInitialElection2A.html"
-    if page.exists():
-        assert f"timeline page: {page}" in test["output"]
-    else:
-        why = "timeline: no page for src/raft/test_raft.py::TestInitialElection2A"
-        assert why in test["output"]
+    assert page.exists(), test["output"]
+    assert f"timeline page: {page}" in test["output"]
 
 
 def test_a_simulated_seed_draws_the_same_page_on_every_replay(tmp_path: Path) -> None:
