@@ -2,7 +2,7 @@
 
     python -m benchmarks.monitor_catalogue                 # every bug in benchmarks/bugs
     python -m benchmarks.monitor_catalogue vote_twice heartbeat_too_fast
-    python -m benchmarks.monitor_catalogue --markdown      # the table for README.md
+    python -m benchmarks.monitor_catalogue --markdown      # the table for docs/figures.md
 
 Each bug (benchmarks/bugs) is graded as raft-grade grades a submission: its
 part's tests in order, each in a fresh process, stopping at the first

@@ -1,9 +1,9 @@
-"""Make docs/timeline-2A.png, README's picture of a failing 2A run's page.
+"""Make docs/timeline-2A.png, docs/timeline.md's picture of a failing 2A run's page.
 
     python -m docs.make_timeline_screenshot
 
 A real failing run, the same on every replay: the catalogue's vote_twice
-bug (benchmarks/bugs/) under TestReElection2A, simulated with seed 3, where
+bug (tests/bugs/) under TestReElection2A, simulated with seed 3, where
 the monitors catch a vote given twice in one term. Its page (pytest
 --timeline) is opened with that violation selected, as a reader would click
 it, and headless chromium takes the screenshot.
@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 BUG, TEST, SEED = "vote_twice", "TestReElection2A", 3
+# The lab tree runs with plugin autoloading off, so --timeline's plugin (an
+# entry point of its own) is named here, as the grader names it.
+TIMELINE_PLUGIN = ["-p", "labtools.timeline_plugin"]
 
 SELECT_VIOLATION = """<script>
 const marks = JSON.parse(document.getElementById('record-data').textContent).marks;
@@ -42,7 +45,7 @@ def main() -> int:
         pages = Path(folder) / "pages"
         run = subprocess.run(
             [sys.executable, "-c", RUNNER, "-q", "-p", "no:cacheprovider", *PLUGINS,
-             "src/raft/test_raft.py", "-k", TEST, "--sim", f"--sim-seed={SEED}",
+             *TIMELINE_PLUGIN, "src/raft/test_raft.py", "-k", TEST, "--sim", f"--sim-seed={SEED}",
              "--timeline", str(pages)],
             cwd=tree, capture_output=True, text=True, timeout=300,
             env=dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"))

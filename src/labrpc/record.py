@@ -10,8 +10,8 @@
 An event is {"seq": n, "t": seconds, "kind": ..., **fields}. labrpc adds one
 "rpc" event per call when the caller's Call returns (see plain() for how the
 args and reply become fields); the Raft harness adds the rest. The record
-knows nothing of Raft: the kinds and fields are documented in README.md
-("The run's record").
+knows nothing of Raft: the kinds and fields are documented in
+docs/monitors.md ("Record format").
 
 Subscribers run in the adding thread, under the record's lock, so they see
 events one at a time and in seq order; they must be quick and must not add

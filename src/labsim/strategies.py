@@ -31,7 +31,8 @@ test's loop of ten (TestSnapshotBasic2D up to 558 RPCs against a real
 next one back to the starter, as CPython's start() does (it waits until
 the child runs), unless a change point falls on the start itself; without
 that hand-over, clients started in a row had their commands batched as no
-real run does (TestUnreliableAgree2C). README quotes the measurements.
+real run does (TestUnreliableAgree2C). docs/figures.md has the fidelity
+figures.
 
 Both perturb time the same way. A thread woken by another (a message
 delivered, a lock handed over) comes up to perturb_s later (default 5 ms,

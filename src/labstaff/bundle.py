@@ -261,7 +261,7 @@ def build(out: Path, options: Options) -> int:
           f"{', leaderboard' if options.leaderboard else ''}"
           f"{f', simulated with seeds 1-{options.sim_seeds}' if options.sim_seeds else ''}")
     print("upload it as the autograder of a Gradescope programming assignment; "
-          "README's 'Grading on Gradescope' says which settings to choose")
+          "docs/grading.md's 'Gradescope settings' says which to choose")
     return 0
 
 

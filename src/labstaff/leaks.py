@@ -3,8 +3,9 @@
     find_leaks(tree, solution_raft, solution_readme) -> [Leak, ...]  (empty: clean)
     solution_names(raft_text)      names defined inside SOLUTION regions
     solution_values(raft_text)     the solution's timing constants: as prose writes them, literals
-    readme_sentences(readme_text)  the solution README's sentences (it is the staff's page)
-    readme_figures(readme_text)    its figures: Passed lines; timings
+    staff_pages(repo_root)         README.md and docs/*.md as one text: the staff's pages
+    readme_sentences(readme_text)  the staff pages' sentences
+    readme_figures(readme_text)    their figures: Passed lines; timings
 
 raft-starter runs this on every tree it writes and refuses a tree with a
 leak, so no export can reach a student with one. What counts as a leak:
@@ -23,12 +24,13 @@ leak, so no export can reach a student with one. What counts as a leak:
   the election timeouts and heartbeat interval a student must choose for
   themselves. (The harness's own code has literals of its own, 0.020 for
   a poll, 0.100 for a sleep, that say nothing of the solution.)
-- a sentence of the solution's README (eight words or more, code
-  excluded) in the handout, any other Markdown or text file, or raft.py:
-  that page is the staff's and contributors' (how the solution works, its
-  figures, the grader, the exporter), never the handout. (The docstrings
+- a sentence of the solution's README or of its docs/ pages (eight words
+  or more, code excluded) in the handout, any other Markdown or text file,
+  or raft.py: those pages are the staff's and contributors' (how the
+  solution works, its figures, the grader, the exporter), never the
+  handout. (The docstrings
   of the lab's modules are the lab's own; they ship as they are.)
-- a figure the solution's README quotes: the numbers of a Passed line
+- a figure those pages quote: the numbers of a Passed line
   ("3.0 3 58 11892 0") anywhere, and measurements with a unit and a
   decimal or a range ("13.6 s", "292/360 ms") where sentences are looked
   for (in code, "1.5 s" is as likely an option's default).
@@ -126,6 +128,14 @@ def solution_values(text: str) -> Tuple[List[Tuple[str, str]], List[Tuple[str, s
             top = f"{seconds[name.replace('_MIN_S', '_MAX_S')][0] * 1000:g}"
             forms += [(name, f"{ms}-{top}"), (name, f"{ms} to {top}")]
     return forms, literals
+
+
+def staff_pages(repo_root: Path) -> str:
+    """README.md and every docs/*.md page, joined: the text find_leaks keeps
+    out of a student's tree (the front page alone would miss the figures and
+    sentences the docs pages hold)."""
+    pages = [repo_root / "README.md", *sorted((repo_root / "docs").glob("*.md"))]
+    return "\n\n".join(page.read_text() for page in pages if page.is_file())
 
 
 def _prose(readme: str) -> Iterator[str]:

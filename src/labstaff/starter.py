@@ -12,8 +12,8 @@ tests of labgob, labrpc and the log viewer, and, cut to the chosen parts:
 - src/raft/test_raft.py, the chosen parts' tests and the helpers they use
   (labstaff.testcut);
 - README.md, the handout (labstaff.handout), with the course's own text
-  from --handout-extra at its end. The solution's README is the staff's
-  page and never ships.
+  from --handout-extra at its end. The solution's README and docs/ are
+  the staff's pages and never ship.
 setup.cfg records the parts (`[raftlab] parts = 2A`); `raft-grade SUB
 --parts-from OUTDIR` grades those. benchmarks/ stays behind: its figures
 and its catalogue of seeded bugs are the solution's.
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from labstaff import handout
-from labstaff.leaks import find_leaks
+from labstaff.leaks import find_leaks, staff_pages
 from labstaff.parts import PARTS, PartsError, parse_parts, write_record
 from labstaff.skeleton import MarkError, cut
 from labstaff.testcut import cut_tests, titles_of
@@ -99,7 +99,7 @@ def export(outdir: Path, parts: Sequence[str] = PARTS, handout_extra: str = "") 
     try:
         _write_tree(building, parts, handout_extra)
         leaks = find_leaks(building, (REPO_ROOT / "src/raft/raft.py").read_text(),
-                           (REPO_ROOT / "README.md").read_text())
+                           staff_pages(REPO_ROOT))
         if leaks:
             shown = "\n".join(f"  {leak}" for leak in leaks[:LEAKS_SHOWN])
             more = (f"\n  ... and {len(leaks) - LEAKS_SHOWN} more"

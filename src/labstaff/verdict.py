@@ -26,7 +26,7 @@ submission changed the test harness: Config.checkOneLeader". The grader
 counts any exit, kill or silence before the line as a failed test.
 
 What the submission could still do (it runs in this process) is in
-README's "What the grader defends, and what it does not".
+docs/grader-defences.md ("Not defended").
 """
 
 from __future__ import annotations

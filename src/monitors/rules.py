@@ -15,7 +15,7 @@ args and replies (field names matched to Figure 2's whatever their case or
 underscores), who sent what to whom (the network's own knowledge), when
 handlers ran, and the harness's crashes, restarts and applies. Each rule
 is sound: it fires only on evidence that the rule was broken, never on a
-guess; README.md ("Monitors") says why each one is. Events after the
+guess; docs/monitors.md ("The rules") says why each one is. Events after the
 harness's cleanup began are ignored (a killed peer may say anything).
 """
 

@@ -1,9 +1,9 @@
 """Stand-in records for the timeline's tests and benchmark.
 
-These builders make records of the same shape as the run's record
-(labrpc/record.py; docs/monitors.md describes its events), event for event
-(meta, rpc, harness, log, violation), so the timeline can be tested without
-running Raft:
+These builders make records of the shape the run's record has
+(labrpc/record.py; its format is in docs/monitors.md, "Record format"),
+event for event (meta, rpc, harness, log, violation), so the timeline can
+be tested without running Raft:
 
     failing_reelection()      a 3-peer 2A-like run: elections, heartbeats, the
                               leader cut off and back, then a lone peer that
