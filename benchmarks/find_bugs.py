@@ -8,7 +8,7 @@
     python -m benchmarks.find_bugs --skip race_         every bug but the race checker's
     python -m benchmarks.find_bugs --no-monitors        the Go tests' verdicts only
 
-For each bug in benchmarks/bugs (the solution with one small edit), the
+For each bug in tests/bugs (the solution with one small edit), the
 tests of the bug's part run in a sandbox (as the grader builds one) until
 the first failing run, with at most two processes at a time:
   real      `pytest -x -k PART` in two processes, restarted until one fails

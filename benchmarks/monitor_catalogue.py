@@ -1,10 +1,10 @@
 """Which seeded student bugs one run of their part catches, with and without monitors.
 
-    python -m benchmarks.monitor_catalogue                 # every bug in benchmarks/bugs
+    python -m benchmarks.monitor_catalogue                 # every bug in tests/bugs
     python -m benchmarks.monitor_catalogue vote_twice heartbeat_too_fast
     python -m benchmarks.monitor_catalogue --markdown      # the table for docs/figures.md
 
-Each bug (benchmarks/bugs) is graded as raft-grade grades a submission: its
+Each bug (tests/bugs) is graded as raft-grade grades a submission: its
 part's tests in order, each in a fresh process, stopping at the first
 failure; once with the monitors on (the default) and once with them off
 (the Go lab's verdicts). A row says whether each caught it, in which test and

@@ -1,9 +1,12 @@
-"""Watch a simulated Raft cluster elect leaders through failures.
+"""Watch a Raft cluster on the lab's network elect leaders through failures.
 
-    raft-demo                            # 5 peers, about 20 s, reliable network
+    raft-demo                       # 5 peers, about 20 s, reliable network
     raft-demo --peers 7 --seconds 30 --unreliable
     raft-demo --debug               # and every DPrintf line, on stderr
     raft-demo --commands            # also submit commands; show commits
+
+It runs in real time, on the in-process network the tests use (the
+simulation, with virtual time and seeds, is `pytest --sim`).
 
 Every --interval seconds the current leader is cut off from the network and,
 --down seconds later, put back. The timeline shows each election (its term,
@@ -35,7 +38,7 @@ POLL_S = 0.005
 def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="raft-demo",
-        description="Run a simulated Raft cluster, fail its leader on a schedule, "
+        description="Run a Raft cluster on the lab's network in real time, fail its leader on a schedule, "
         "and print the elections.",
     )
     parser.add_argument("--peers", type=int, default=5, help="cluster size (default 5)")
