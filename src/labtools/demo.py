@@ -38,8 +38,8 @@ POLL_S = 0.005
 def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="raft-demo",
-        description="Run a Raft cluster on the lab's network in real time, fail its leader on a schedule, "
-        "and print the elections.",
+        description="Run a Raft cluster on the lab's network in real time, fail its "
+        "leader on a schedule, and print the elections.",
     )
     parser.add_argument("--peers", type=int, default=5, help="cluster size (default 5)")
     parser.add_argument("--seconds", type=float, default=20.0,
