@@ -1,6 +1,6 @@
 """What the forgery defences cost: grading the solution, old path against new.
 
-    python -m benchmarks.grade_overhead [--rounds 5] [--part 2A]
+    python -m benchmarks.grade_overhead [--rounds 5] [--parts 2A]
 
 Each round grades the solution's raft.py twice, in alternating order:
   old   the grader before the defences, rebuilt here: a copy of the lab in a
@@ -31,6 +31,7 @@ from typing import List
 
 from labstaff import grade
 from labstaff.isolation import Isolation
+from labtools.parts import PartsError, add_parts_option, named_parts
 
 SOLUTION = grade.PACKAGE_ROOT / "raft" / "raft.py"
 OLD_RUNNER = ("import sys; sys.path.insert(0, 'src'); import pytest; "
@@ -96,9 +97,12 @@ def _measured(job):  # type: ignore[no-untyped-def]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--part", action="append", choices=grade.PARTS)
+    add_parts_option(parser, "the parts to grade: 2A,2B, ... (repeatable; default: 2A)")
     args = parser.parse_args()
-    parts = args.part or ["2A"]
+    try:
+        parts = named_parts(args.parts) if args.parts else ["2A"]
+    except PartsError as err:
+        parser.error(f"--parts: {err}")
     isolation = Isolation.for_this_process()
     print(isolation.describe())
     tests = len(grade.tests_of(parts))

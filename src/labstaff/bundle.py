@@ -1,6 +1,6 @@
 """A Gradescope autograder zip that grades with baked options, and a dry run of it.
 
-    raft-grade --bundle autograder.zip --part 2A --part 2B --runs 1 \\
+    raft-grade --bundle autograder.zip --parts 2A,2B --runs 1 \\
                [--weights weights.json] [--visibility visible] [--leaderboard]
     raft-grade --try-bundle autograder.zip path/to/submission
 

@@ -1,14 +1,14 @@
 """Grade a student's raft.py against this package's own harness and tests.
 
     raft-grade path/to/raft.py
-    raft-grade path/to/submission/ --part 2A --part 2B --runs 3
+    raft-grade path/to/submission/ --parts 2A,2B --runs 3
     raft-grade raft.py --out /autograder/results/results.json
     raft-grade raft.py --parts-from starter/   # the parts that starter tree assigns
     raft-grade raft.py --timeline pages/       # failing tests' timeline pages, named in the results
     raft-grade raft.py --weights weights.json --visibility after_due_date
-    raft-grade --bundle autograder.zip --part 2A --part 2B   (see labstaff.bundle)
+    raft-grade --bundle autograder.zip --parts 2A,2B   (see labstaff.bundle)
     raft-grade --try-bundle autograder.zip path/to/submission
-    raft-grade raft.py --part 2A --sim-seeds 20   # each test under seeds 1..20
+    raft-grade raft.py --parts 2A --sim-seeds 20   # each test under seeds 1..20
     raft-grade raft.py --no-monitors        # the Go lab's verdicts: no rule monitors
 
 The submission is a raft.py, or a folder holding one (directly, in raft/, or
@@ -47,8 +47,9 @@ from typing import Callable, List, Optional, Sequence
 from labstaff import isolation as isolating
 from labstaff import reasons, results
 from labstaff.isolation import Isolation
-from labstaff.parts import PartsError, read_record
+from labstaff.parts import read_record
 from labstaff.sandbox import Sandbox
+from labtools.parts import PARTS, PartsError, add_parts_option, named_parts
 
 # The lab's packages sit beside this one (in src/, or in site-packages when
 # installed); found by path, since importing `raft` from a folder holding a
@@ -60,7 +61,6 @@ LAB_PACKAGES = ("labgob", "labrpc", "labsim", "racecheck", "monitors", "labtest"
                 "labtools", "labstaff")
 TESTS = PACKAGE_ROOT / "raft"
 RAFT_TESTS = "test_raft.py"
-PARTS = ("2A", "2B", "2C", "2D")
 # How long a test process may take to exit after pytest's own timeout
 # (at most; never more than the test's own timeout).
 EXIT_GRACE_S = 15.0
@@ -254,11 +254,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     parser.add_argument("submission", type=Path, nargs="?",
                         help="a raft.py, or a folder holding one")
-    parser.add_argument("--part", action="append", choices=PARTS,
-                        help="a part to grade (repeatable; default 2A)")
+    add_parts_option(parser, "the parts to grade: 2A,2B, ... (repeatable; default 2A)",
+                     deprecated_part=True)
     parser.add_argument("--parts-from", type=Path, metavar="TREE",
                         help="grade the parts a student's tree assigns (raft-starter records "
-                        "them in its setup.cfg); --part overrides")
+                        "them in its setup.cfg); --parts overrides")
     parser.add_argument("--test", action="append", default=[],
                         help="grade only this test (repeatable)")
     parser.add_argument("--runs", type=int, default=1,
@@ -318,12 +318,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             find_submission(args.submission)
         except FileNotFoundError as err:
             parser.error(str(err))
-    if args.parts_from is not None and not args.part:
+    try:
+        parts = named_parts(args.parts) if args.parts else None
+    except PartsError as err:
+        parser.error(f"--parts: {err}")
+    if args.parts_from is not None and not parts:
         try:
-            args.part = read_record(args.parts_from)
+            parts = read_record(args.parts_from)
         except PartsError as err:
             parser.error(f"--parts-from: {err}")
-    parts = args.part or (list(PARTS) if args.test else ["2A"])
+    parts = parts or (list(PARTS) if args.test else ["2A"])
     unknown = [name for name in args.test if name not in tests_of(PARTS)]
     if unknown:
         parser.error(f"no such test: {', '.join(unknown)}")

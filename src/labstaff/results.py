@@ -28,7 +28,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-PARTS = ("2A", "2B", "2C", "2D")
+from labtools.parts import PARTS
+
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 # "  ... Passed --   3.0  3   58   12302    0": seconds, peers, RPCs, bytes, agreements.
 PASSED_LINE = re.compile(

@@ -35,7 +35,8 @@ from typing import Optional, Sequence
 
 from labstaff import handout
 from labstaff.leaks import find_leaks
-from labstaff.parts import PARTS, PartsError, parse_parts, write_record
+from labstaff.parts import write_record
+from labtools.parts import PARTS, PartsError, add_parts_option, parse_parts
 from labstaff.skeleton import MarkError, cut
 from labstaff.testcut import cut_tests, titles_of
 
@@ -120,9 +121,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "skeleton, the tests and handout of the chosen parts.",
     )
     parser.add_argument("outdir", type=Path, help="where to write it (new or empty)")
-    parser.add_argument("--parts", action="append", metavar="PARTS",
-                        help="the parts assigned: 2A, 2A,2B, ... (repeatable; each part "
-                        "needs the ones before it; default: all of 2A-2D)")
+    add_parts_option(parser, "the parts assigned: 2A, 2A,2B, ... (repeatable; each part "
+                     "needs the ones before it; default: all of 2A-2D)")
     parser.add_argument("--handout-extra", type=Path, metavar="FILE",
                         help="the course's own text (team rules, how to hand in), "
                         "appended to the handout")
