@@ -18,8 +18,8 @@ plugin or hook implementation that was not there, or not pytest's own.
 It compares identities, so a check costs a few hundred `is` tests, and one
 walk over the objects the garbage collector tracks to find the instances.
 It cannot see changes inside objects it does not watch (Python itself, the
-standard library, pytest's and pluggy's internals); README's "What the
-grader defends" lists what that leaves open.
+standard library, pytest's and pluggy's internals); docs/grader-defences.md
+lists what that leaves open.
 """
 
 from __future__ import annotations

@@ -152,7 +152,7 @@ def leaderboard(grading: Any, reference: Mapping[str, Sequence[int]]) -> List[Di
 def results_json(grading: Any, weights: Optional[Mapping[str, float]] = None,
                  visibility: str = "visible",
                  reference: Optional[Mapping[str, Sequence[int]]] = None) -> Dict[str, Any]:
-    """Gradescope's results.json for a grading (labstaff.grade.Grading)."""
+    """Gradescope's results.json for a grading (labstaff.grading.Grading)."""
     names = [outcome.name for outcome in grading.outcomes]
     worth = points(names, weights)
     numbers = _numbering(names)

@@ -12,7 +12,7 @@ from typing import List
 
 import pytest
 
-from labstaff import grade, handout
+from labstaff import grade, grading, handout
 from labstaff.leaks import find_leaks, readme_figures, solution_names
 from labstaff.parts import read_record
 from labstaff.starter import MarkError, cut
@@ -302,8 +302,8 @@ def test_the_grader_grades_the_parts_a_tree_records(tmp_path: Path,
     from labstaff.parts import write_record
     write_record(tree / "setup.cfg", ["2A", "2B"])
     graded = []
-    monkeypatch.setattr(grade, "grade", lambda sub, parts, *rest, **options: graded.append(parts)
-                        or grade.Grading())
+    monkeypatch.setattr(grading, "grade", lambda sub, parts, *rest, **options:
+                        graded.append(parts) or grading.Grading())
     assert grade.main([str(submission), "--parts-from", str(tree), "--out", str(out)]) == 0
     assert grade.main([str(submission), "--parts-from", str(tree), "--part", "2C",
                        "--out", str(out)]) == 0
