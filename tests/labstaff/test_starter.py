@@ -148,7 +148,10 @@ def test_the_course_text_is_appended_to_the_handout(tmp_path: Path) -> None:
     ("The 2A tests: 13.6 s wall.", "a figure of the solution"),
     ("One lock per peer, never held across an RPC, a sleep or a put on `applyCh`; "
      "rules run under the lock and never block.", "the solution README's sentence"),
-], ids=["method", "timeouts", "heartbeat", "passed-line", "wall-time", "sentence"])
+    ("Your grade comes from raft-grade.", "names 'raft-grade', the staff's"),
+    ("Timings: see benchmarks/half_cpu.py.", "names 'benchmarks/', the staff's"),
+], ids=["method", "timeouts", "heartbeat", "passed-line", "wall-time", "sentence", "grader",
+        "benchmarks"])
 def test_a_leak_is_refused_naming_it_and_nothing_is_written(
         tmp_path: Path, planted: str, named: str) -> None:
     extra = tmp_path / "course.md"
@@ -182,6 +185,36 @@ def test_leak_check_sees_names_and_values_in_any_file_of_the_tree(tmp_path: Path
     assert not names & {"AppendEntries", "InstallSnapshot", "RequestVote", "GetState"}
     passed, measured = readme_figures(SOLUTION_README)
     assert "3.0 3 58 11892 0" in passed and "13.6 s" in measured
+
+
+def test_leak_check_refuses_the_grader_s_files_and_the_staff_s_names(tmp_path: Path) -> None:
+    (tmp_path / "src/labtest").mkdir(parents=True)
+    (tmp_path / "src/labtest/verdict.py").write_text("x = 1\n")
+    (tmp_path / "src/integrity.py").write_text("")
+    (tmp_path / "setup.cfg").write_text("[a]\nb = 1\n\n[c]\nd = labstaff.grade:main\n")
+    (tmp_path / "src/labtest/tool.py").write_text(
+        "# like raft-starter does\nBENCH = 'benchmarks/x.py'\n")
+    (tmp_path / "src/labtest/fine.py").write_text("# a benchmark of the grader: no name\n")
+    leaks = sorted(str(leak) for leak in find_leaks(tmp_path, SOLUTION, SOLUTION_README))
+    assert leaks == [
+        "setup.cfg:5: names 'labstaff', the staff's",
+        "src/integrity.py:0: a file of the grader's: never the student's",
+        "src/labtest/tool.py:1: names 'raft-starter', the staff's",
+        "src/labtest/tool.py:2: names 'benchmarks/', the staff's",
+        "src/labtest/verdict.py:0: a file of the grader's: never the student's",
+    ]
+
+
+def test_the_exported_tree_names_no_staff_tool(tmp_path: Path) -> None:
+    """As `raft-starter OUT --parts 2A; grep -r` would look: not one staff name or file."""
+    tree = exported(tmp_path, "--parts", "2A")
+    files = [path for path in tree.rglob("*") if path.is_file()]
+    assert files and (tree / "setup.cfg") in files
+    for path in files:
+        assert path.name not in ("verdict.py", "integrity.py"), path
+        data = path.read_bytes()
+        for word in (b"raft-grade", b"raft-starter", b"labstaff", b"benchmarks/"):
+            assert word not in data, f"{path.relative_to(tree)} names {word.decode()}"
 
 
 def test_a_choice_of_parts_is_validated_with_a_clear_error(tmp_path: Path) -> None:
