@@ -1,12 +1,12 @@
 """What the forgery defences cost: grading the solution, old path against new.
 
-    python -m benchmarks.grade_overhead [--rounds 5] [--part 2A]
+    python -m benchmarks.grade_overhead [--rounds 5] [--parts 2A]
 
 Each round grades the solution's raft.py twice, in alternating order:
   old   the grader before the defences, rebuilt here: a copy of the lab in a
         temp folder, the import check, then each test in a fresh
         `python -c RUNNER` pytest process, judged by its exit status;
-  new   labstaff.grade.grade(): the sandbox (read-only harness, compiled),
+  new   labstaff.grading.grade(): the sandbox (read-only harness, compiled),
         the import check, each test as the sandbox user (as root) with its
         verdict over the channel, the integrity check after every test, the
         file fingerprint, and the sweep of the user's processes.
@@ -29,10 +29,11 @@ import time
 from pathlib import Path
 from typing import List
 
-from labstaff import grade
+from labstaff import grading
 from labstaff.isolation import Isolation
+from labtools.parts import PartsError, add_parts_option, named_parts
 
-SOLUTION = grade.PACKAGE_ROOT / "raft" / "raft.py"
+SOLUTION = grading.PACKAGE_ROOT / "raft" / "raft.py"
 OLD_RUNNER = ("import sys; sys.path.insert(0, 'src'); import pytest; "
               "sys.exit(pytest.main(sys.argv[1:]))")
 OLD_IMPORT_CHECK = "import sys; sys.path.insert(0, 'src'); import raft.raft"
@@ -57,17 +58,17 @@ def grade_old(parts: List[str]) -> "tuple[float, int]":
     sandbox = Path(tempfile.mkdtemp(prefix="raft-grade-old-"))
     try:
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-        for package in grade.LAB_PACKAGES:
-            shutil.copytree(grade.PACKAGE_ROOT / package, sandbox / "src" / package,
+        for package in grading.LAB_PACKAGES:
+            shutil.copytree(grading.PACKAGE_ROOT / package, sandbox / "src" / package,
                             ignore=ignore)
         shutil.copyfile(SOLUTION, sandbox / "src" / "raft" / "raft.py")
-        (sandbox / "pytest.ini").write_text(grade.PYTEST_INI)
+        (sandbox / "pytest.ini").write_text(grading.PYTEST_INI)
         assert _old_run([sys.executable, "-c", OLD_IMPORT_CHECK], sandbox) == 0
         score = 0
-        for name in grade.tests_of(parts):
+        for name in grading.tests_of(parts):
             code = _old_run([sys.executable, "-c", OLD_RUNNER, "-q", "-p", "no:cacheprovider",
-                             *grade.PLUGINS, "--timeout", "120",
-                             f"src/raft/{grade.RAFT_TESTS}::{name}"], sandbox)
+                             *grading.PLUGINS, "--timeout", "120",
+                             f"src/raft/{grading.RAFT_TESTS}::{name}"], sandbox)
             score += code == 0
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)
@@ -76,8 +77,8 @@ def grade_old(parts: List[str]) -> "tuple[float, int]":
 
 def grade_new(parts: List[str], isolation: Isolation) -> "tuple[float, int]":
     t0 = time.monotonic()
-    grading = grade.grade(SOLUTION, parts, 1, 120.0, 600.0, isolation=isolation)
-    return time.monotonic() - t0, sum(outcome.passed for outcome in grading.outcomes)
+    graded = grading.grade(SOLUTION, parts, 1, 120.0, 600.0, isolation=isolation)
+    return time.monotonic() - t0, sum(outcome.passed for outcome in graded.outcomes)
 
 
 def _cpu() -> float:
@@ -96,12 +97,15 @@ def _measured(job):  # type: ignore[no-untyped-def]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--part", action="append", choices=grade.PARTS)
+    add_parts_option(parser, "the parts to grade: 2A,2B, ... (repeatable; default: 2A)")
     args = parser.parse_args()
-    parts = args.part or ["2A"]
+    try:
+        parts = named_parts(args.parts) if args.parts else ["2A"]
+    except PartsError as err:
+        parser.error(f"--parts: {err}")
     isolation = Isolation.for_this_process()
     print(isolation.describe())
-    tests = len(grade.tests_of(parts))
+    tests = len(grading.tests_of(parts))
     old: List[float] = []
     new: List[float] = []
     old_cpu: List[float] = []

@@ -1,6 +1,6 @@
 """Does grading hold on Gradescope's default half a CPU? The solution, graded under a limit.
 
-    python -m benchmarks.half_cpu [--runs 2] [--part 2A ...] [--no-baseline] [--hog]
+    python -m benchmarks.half_cpu [--runs 2] [--parts 2A,2B] [--no-baseline] [--hog]
 
 Grades this package's own raft.py with `raft-grade` (every part, `--runs 1`,
 the 120 s test limit, no total limit so every test runs) once at full speed
@@ -28,8 +28,9 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from labtools.parts import PARTS, PartsError, add_parts_option, named_parts
+
 SOLUTION = Path(__file__).resolve().parents[1] / "src" / "raft" / "raft.py"
-PARTS = ("2A", "2B", "2C", "2D")
 QUOTA_US, PERIOD_US = 50_000, 100_000
 TEST_LIMIT_S = 120.0
 GRADESCOPE_TIMEOUT_S = 600.0
@@ -126,8 +127,7 @@ def grade_once(parts: Sequence[str], limit: Optional[Limit]) -> Tuple[dict, floa
         out = Path(scratch) / "results.json"
         command = [sys.executable, "-m", "labstaff.grade", str(SOLUTION), "--runs", "1",
                    "--total-timeout", "100000", "--out", str(out)]
-        for part in parts:
-            command += ["--part", part]
+        command += ["--parts", ",".join(parts)]
         if limit is not None:
             command = limit.command(command)
         t0 = time.monotonic()
@@ -179,12 +179,15 @@ def report(label: str, gradings: List[Tuple[dict, float, float]]) -> None:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2, help="gradings at half a CPU (default 2)")
-    parser.add_argument("--part", action="append", choices=PARTS, help="default: all four")
+    add_parts_option(parser, "the parts to grade: 2A,2B, ... (repeatable; default: all four)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the full-speed grading")
     parser.add_argument("--hog", action="store_true",
                         help="limit with a pinned CPU hog even where a cgroup could be made")
     args = parser.parse_args(argv)
-    parts = args.part or list(PARTS)
+    try:
+        parts = named_parts(args.parts) if args.parts else list(PARTS)
+    except PartsError as err:
+        parser.error(f"--parts: {err}")
     if not args.no_baseline:
         report("baseline, no limit", [grade_once(parts, None)])
     limit = Limit(hog=args.hog)

@@ -25,7 +25,7 @@ from typing import List, Optional, Tuple
 
 
 from tests.bugs import Bug, catalogue
-from labstaff import grade  # noqa: E402
+from labstaff import grading  # noqa: E402
 from monitors.rules import SOURCES  # noqa: E402
 
 # The rules the monitors (monitors.rules) and the harness's applyCh check.
@@ -37,13 +37,13 @@ def first_failure(bug: Bug, monitors: bool) -> Tuple[Optional[str], str, float]:
     """(the failed test or None, its reason, seconds) for one run of bug's part."""
     with tempfile.TemporaryDirectory() as folder:
         submission = bug.write(Path(folder))
-        sandbox = grade.make_sandbox(submission)
+        sandbox = grading.make_sandbox(submission)
     saved = os.environ.get("RAFT_MONITORS")
     os.environ["RAFT_MONITORS"] = "1" if monitors else "0"
     t0 = time.monotonic()
     try:
-        for name in grade.tests_of([bug.part]):
-            outcome = grade.run_test(sandbox, name, TEST_TIMEOUT_S)
+        for name in grading.tests_of([bug.part]):
+            outcome = grading.run_test(sandbox, name, TEST_TIMEOUT_S)
             if not outcome.passed:
                 return name, outcome.reason, time.monotonic() - t0
         return None, "", time.monotonic() - t0
@@ -52,7 +52,7 @@ def first_failure(bug: Bug, monitors: bool) -> Tuple[Optional[str], str, float]:
             os.environ.pop("RAFT_MONITORS", None)
         else:
             os.environ["RAFT_MONITORS"] = saved
-        grade.shutil.rmtree(sandbox, ignore_errors=True)
+        sandbox.close()
 
 
 def _cell(result: Tuple[Optional[str], str, float]) -> str:

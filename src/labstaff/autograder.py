@@ -25,7 +25,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from labstaff import grade, results
+from labstaff import grading, results
 
 CONFIG = "config.json"
 # Folders a raft.py in a submission is never taken from.
@@ -125,12 +125,12 @@ def run(root: Path) -> Dict[str, Any]:
               f"{len(config['tests'])} tests, {config['runs']} run(s) each, at most "
               f"{config['test_timeout']:.0f} s a test and {config['total_timeout']:.0f} s "
               "in all", flush=True)
-        grading = grade.grade(raft_py, config["parts"], config["runs"], config["test_timeout"],
-                              config["total_timeout"], config["tests"],
-                              progress=grade.print_progress,
-                              sim_seeds=config.get("sim_seeds", 0))
-        print(grade.table(grading), flush=True)
-        return results.results_json(grading, config.get("weights"), config["visibility"],
+        graded = grading.grade(raft_py, config["parts"], config["runs"],
+                               config["test_timeout"], config["total_timeout"], config["tests"],
+                               progress=grading.print_progress,
+                               sim_seeds=config.get("sim_seeds", 0))
+        print(grading.table(graded), flush=True)
+        return results.results_json(graded, config.get("weights"), config["visibility"],
                                     config.get("reference"))
     except SubmissionError as err:
         print(f"submission problem: {err}", flush=True)
@@ -172,7 +172,7 @@ def _children() -> List[int]:
 
 
 def _stop(signum: int, frame: Any) -> None:
-    # Each test runs in its own session (labstaff.grade): end those too, or
+    # Each test runs in its own session (labstaff.sandbox): end those too, or
     # they would outlive the grader.
     for child in _children():
         try:

@@ -1,8 +1,10 @@
 """A Gradescope autograder zip that grades with baked options, and a dry run of it.
 
-    raft-grade --bundle autograder.zip --part 2A --part 2B --runs 1 \\
+    raft-grade bundle autograder.zip --parts 2A,2B --runs 1 \\
                [--weights weights.json] [--visibility visible] [--leaderboard]
-    raft-grade --try-bundle autograder.zip path/to/submission
+    raft-grade try-bundle autograder.zip path/to/submission
+
+(labstaff.grade parses those; this module does the work.)
 
 The zip holds, at its root:
     setup.sh         Gradescope runs it once, building the image: makes a venv
@@ -17,7 +19,7 @@ The zip holds, at its root:
                      solution never goes to Gradescope), pytest, pytest-timeout
                      and their dependencies (those Python 3.10 needs too), and pip
 
---try-bundle does what Gradescope does, in a temporary $AUTOGRADER_ROOT:
+try-bundle does what Gradescope does, in a temporary $AUTOGRADER_ROOT:
 unpack into source/, copy the submission into submission/, run setup.sh,
 then run_autograder, and print results.json's tests.
 """
@@ -38,13 +40,14 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-from labstaff import grade, results, starter
+from labstaff import grading, results
+from labstaff.skeleton import cut
 
 DISTRIBUTION = "pyraft-lab"
 # The grader's sandbox needs every lab package; the wheel holds them and the grader.
-WHEEL_PACKAGES = grade.LAB_PACKAGES
+WHEEL_PACKAGES = grading.LAB_PACKAGES
 # What setup.sh installs beside this package; pinned to the versions here.
 TEST_REQUIREMENTS = ("pytest", "pytest-timeout")
 # pytest's dependencies on Python 3.10 only (markers a download for this
@@ -52,7 +55,7 @@ TEST_REQUIREMENTS = ("pytest", "pytest-timeout")
 EXTRA_WHEELS = ("exceptiongroup", "tomli", "typing_extensions", "pip")
 VENV = "raft-venv"
 # run_autograder's hard stop beyond the grading budget: room to start up, to
-# kill the last test (grade.EXIT_GRACE_S) and to check the import (30 s).
+# kill the last test (grading.EXIT_GRACE_S) and to check the import (30 s).
 HARD_STOP_MARGIN_S = 60
 
 SETUP_SH = """\
@@ -115,7 +118,7 @@ exit 0
 
 @dataclass
 class Options:
-    """What a bundle grades with (labstaff.grade's options)."""
+    """What a bundle grades with (raft-grade's options)."""
 
     parts: List[str]
     tests: List[str]
@@ -146,11 +149,11 @@ def build_wheel(into: Path) -> Path:
     name = f"{DISTRIBUTION.replace('-', '_')}-{version}"
     files: Dict[str, bytes] = {}
     for package in WHEEL_PACKAGES:
-        top = grade.PACKAGE_ROOT / package
+        top = grading.PACKAGE_ROOT / package
         for path in sorted(top.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                files[path.relative_to(grade.PACKAGE_ROOT).as_posix()] = path.read_bytes()
-    files["raft/raft.py"] = starter.cut(files["raft/raft.py"].decode()).encode()
+                files[path.relative_to(grading.PACKAGE_ROOT).as_posix()] = path.read_bytes()
+    files["raft/raft.py"] = cut(files["raft/raft.py"].decode()).encode()
     info = f"{name}.dist-info"
     files[f"{info}/METADATA"] = (dist.read_text("METADATA") or "").encode()
     files[f"{info}/entry_points.txt"] = (dist.read_text("entry_points.txt") or "").encode()
@@ -201,13 +204,14 @@ def measure_reference(options: Options) -> Dict[str, Tuple[int, int]]:
         if missing:
             raise BundleError(f"{options.reference} has no Passed line for {', '.join(missing)}")
         return figures
-    solution = grade.PACKAGE_ROOT / "raft" / "raft.py"
+    solution = grading.PACKAGE_ROOT / "raft" / "raft.py"
     print(f"measuring the reference for the leaderboard: {len(options.tests)} tests of "
           f"{solution}", file=sys.stderr, flush=True)
-    grading = grade.grade(solution, options.parts, 1, options.test_timeout,
-                          options.total_timeout, options.tests, progress=grade.print_progress)
-    figures = {o.name: results.figures(o.output) for o in grading.outcomes if o.passed}
-    failed = [o.name for o in grading.outcomes if not figures.get(o.name)]
+    graded = grading.grade(solution, options.parts, 1, options.test_timeout,
+                           options.total_timeout, options.tests,
+                           progress=grading.print_progress)
+    figures = {o.name: results.figures(o.output) for o in graded.outcomes if o.passed}
+    failed = [o.name for o in graded.outcomes if not figures.get(o.name)]
     if failed:
         raise BundleError(f"the reference Raft failed {', '.join(failed)}: no leaderboard "
                           "figures (give --reference RESULTS.json from a good run)")
@@ -328,7 +332,7 @@ def run(root: Path, submission: Path) -> Tuple[Dict[str, Any], float, str]:
 def try_bundle(bundle: Path, submission: Optional[Path]) -> int:
     """Unpack, set up and run the bundle on a submission in a temporary root; print it."""
     if submission is None or not submission.exists():
-        raise BundleError(f"--try-bundle needs a submission (a file or a folder), "
+        raise BundleError(f"try-bundle needs a submission (a file or a folder), "
                           f"got {submission}")
     with tempfile.TemporaryDirectory(prefix="raft-autograder-") as scratch:
         root = Path(scratch)
@@ -350,12 +354,3 @@ def summary(data: Dict[str, Any], seconds: float) -> str:
     for entry in data.get("leaderboard", []):
         rows.append(f"leaderboard: {entry['name']} = {entry['value']}")
     return "\n".join(rows)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """python -m labstaff.bundle ... is raft-grade --bundle/--try-bundle ..."""
-    return grade.main(argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,6 +6,7 @@
     staff_pages(repo_root)         README.md and docs/*.md as one text: the staff's pages
     readme_sentences(readme_text)  the staff pages' sentences
     readme_figures(readme_text)    their figures: Passed lines; timings
+    staff_traces(tree)             the staff's tools, named or shipped
 
 raft-starter runs this on every tree it writes and refuses a tree with a
 leak, so no export can reach a student with one. What counts as a leak:
@@ -34,6 +35,11 @@ leak, so no export can reach a student with one. What counts as a leak:
   ("3.0 3 58 11892 0") anywhere, and measurements with a unit and a
   decimal or a range ("13.6 s", "292/360 ms") where sentences are looked
   for (in code, "1.5 s" is as likely an option's default).
+- the staff's tools: a file named like the grader's anti-forgery plugin
+  (verdict.py, integrity.py), and the names of the staff's commands, of
+  their package and of the benchmarks' folder anywhere in any text file.
+  The tree is the student's; how it is graded and what the solution
+  measures stay with the staff.
 """
 
 from __future__ import annotations
@@ -59,6 +65,9 @@ TABLE_FIGURES = re.compile(r"^\d+\.\d+(?: \d+){4}$")
 MEASUREMENT = re.compile(
     r"(?<![\w.])(?:\d+\.\d+|\d+(?:\.\d+)?[-/]\d+(?:\.\d+)?) ?(?:ms|us|s)\b"
 )
+# The grader's plugin files, and the words that name the staff's tools.
+STAFF_FILES = ("verdict.py", "integrity.py")
+STAFF_WORDS = re.compile(r"raft-grade|raft-starter|labstaff|benchmarks/")
 
 
 @dataclass(frozen=True)
@@ -207,8 +216,20 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
+def staff_traces(tree: Path) -> List[Leak]:
+    """The staff's files in tree, and each mention of the staff's tools."""
+    leaks = [Leak(str(path.relative_to(tree)), 0, "a file of the grader's: never the student's")
+             for path in sorted(tree.rglob("*"))
+             if path.name in STAFF_FILES and "__pycache__" not in path.parts]
+    for path, text in _text_files(tree):
+        for match in STAFF_WORDS.finditer(text):
+            leaks.append(Leak(str(path.relative_to(tree)), _line_of(text, match.start()),
+                              f"names {match.group(0)!r}, the staff's"))
+    return leaks
+
+
 def find_leaks(tree: Path, solution_raft: str, solution_readme: str) -> List[Leak]:
-    """Every trace of the solution in tree (see the module's docstring)."""
+    """Every trace of the solution or the staff's tools in tree (see the module's docstring)."""
     names = solution_names(solution_raft)
     name_pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, names))) + r")\b")
     values, literals = solution_values(solution_raft)
@@ -240,4 +261,4 @@ def find_leaks(tree: Path, solution_raft: str, solution_readme: str) -> List[Lea
             for match in re.finditer(figure_pattern, text):
                 leaks.append(Leak(where, _line_of(text, match.start()),
                                   f"{figure!r}: a figure of the solution's README"))
-    return leaks
+    return leaks + staff_traces(tree)

@@ -1,16 +1,10 @@
-"""The lab's parts: their names, the choice a course makes, and its record.
+"""The parts a student's tree assigns, recorded in its setup.cfg for the grader.
 
-    PARTS                           ("2A", "2B", "2C", "2D"), in the order they build
-    TITLES["2A"]                    "leader election"
-    parse_parts(["2A,2B"])          -> ["2A", "2B"]; PartsError if the choice is unsound
     write_record(setup_cfg, parts)  add `[raftlab] parts = 2A 2B` to a tree's setup.cfg
     read_record(tree)               -> the parts recorded in TREE/setup.cfg
 
-Each part builds on the ones before it (2B's tests need an elected leader,
-2C's need agreement, ...), so a course chooses a first stretch of them:
-2A, or 2A-2B, or 2A-2C, or all four. Choosing 2B without 2A would hand the
-student a tree whose 2B tests cannot pass and whose skeleton says nothing
-of elections; that is an error, never a silent fix.
+The parts themselves (PARTS, TITLES, parse_parts) are labtools.parts: the
+students' tools choose them too.
 
 The record lives in the student's setup.cfg, in a section of its own, so
 that the grader run against that tree (`raft-grade SUB --parts-from TREE`)
@@ -24,47 +18,10 @@ import configparser
 from pathlib import Path
 from typing import Iterable, List
 
-PARTS = ("2A", "2B", "2C", "2D")
-TITLES = {
-    "2A": "leader election",
-    "2B": "log replication",
-    "2C": "persistence",
-    "2D": "log compaction",
-}
+from labtools.parts import PartsError, parse_parts
+
 SECTION = "raftlab"
 KEY = "parts"
-
-
-class PartsError(ValueError):
-    """A choice of parts the lab cannot honour, or a missing record."""
-
-
-def parse_parts(values: Iterable[str]) -> List[str]:
-    """The parts named by values (each one part or a comma list), in lab order.
-
-    Repeats are fine; an unknown part, an empty choice, or a choice with a
-    gap (2B without 2A) is a PartsError that says what to write instead.
-    """
-    chosen = set()
-    for value in values:
-        for item in value.replace(" ", ",").split(","):
-            item = item.strip().upper()
-            if not item:
-                continue
-            if item not in PARTS:
-                raise PartsError(f"unknown part {item!r}: the parts are {', '.join(PARTS)}")
-            chosen.add(item)
-    if not chosen:
-        raise PartsError(f"no part chosen: name one or more of {', '.join(PARTS)}")
-    last = max(PARTS.index(part) for part in chosen)
-    needed = list(PARTS[:last + 1])
-    missing = [part for part in needed if part not in chosen]
-    if missing:
-        raise PartsError(
-            f"part {PARTS[last]} builds on {', '.join(missing)}, which the choice leaves out: "
-            f"each part's tests need the parts before it (choose --parts {','.join(needed)})"
-        )
-    return needed
 
 
 def write_record(setup_cfg: Path, parts: Iterable[str]) -> None:
@@ -74,8 +31,8 @@ def write_record(setup_cfg: Path, parts: Iterable[str]) -> None:
         text += "\n"
     text += (
         f"\n[{SECTION}]\n"
-        "# The parts of the lab this tree assigns (written by raft-starter).\n"
-        "# The course's grader reads them: raft-grade SUBMISSION --parts-from TREE.\n"
+        "# The parts of the lab this tree assigns; the course's grader reads them\n"
+        "# from the course's own copy of the tree.\n"
         f"{KEY} = {' '.join(parts)}\n"
     )
     setup_cfg.write_text(text)

@@ -28,7 +28,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-PARTS = ("2A", "2B", "2C", "2D")
+from labtools.parts import PARTS
+
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 # "  ... Passed --   3.0  3   58   12302    0": seconds, peers, RPCs, bytes, agreements.
 PASSED_LINE = re.compile(
@@ -151,7 +152,7 @@ def leaderboard(grading: Any, reference: Mapping[str, Sequence[int]]) -> List[Di
 def results_json(grading: Any, weights: Optional[Mapping[str, float]] = None,
                  visibility: str = "visible",
                  reference: Optional[Mapping[str, Sequence[int]]] = None) -> Dict[str, Any]:
-    """Gradescope's results.json for a grading (labstaff.grade.Grading)."""
+    """Gradescope's results.json for a grading (labstaff.grading.Grading)."""
     names = [outcome.name for outcome in grading.outcomes]
     worth = points(names, weights)
     numbers = _numbering(names)

@@ -41,11 +41,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from labstaff.channel import CHANNEL_ENV, FAILED, HARNESS_CHANGED_WORD, PASSED
 from labstaff.isolation import Isolation, kill_all_processes_of
 
-# The channel's variable, as labstaff.verdict reads it (labstaff never imports
-# raft: a student's raft.py in the current folder would shadow it).
-CHANNEL_ENV = "RAFT_GRADER_CHANNEL"
 # How long a process may take to exit once it has sent its verdict
 # (threads left running would keep it alive).
 EXIT_AFTER_VERDICT_S = 5.0
@@ -72,7 +70,7 @@ class Verdict:
 
     @property
     def passed(self) -> bool:
-        return self.word == "passed"
+        return self.word == PASSED
 
 
 @dataclass
@@ -112,8 +110,8 @@ def parse_verdict(data: bytes, secret: bytes, name: str) -> Optional[Verdict]:
             continue
         word = fields[2].decode(errors="replace")
         detail = fields[3].decode(errors="replace") if len(fields) > 3 else ""
-        verdict = Verdict(word if word in ("passed", "harness-changed") else "failed", detail)
-        if found is None or found.passed or verdict.word == "harness-changed":
+        verdict = Verdict(word if word in (PASSED, HARNESS_CHANGED_WORD) else FAILED, detail)
+        if found is None or found.passed or verdict.word == HARNESS_CHANGED_WORD:
             found = verdict
     return found
 

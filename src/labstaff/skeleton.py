@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import List, Optional, Sequence
 
-from labstaff.parts import PARTS
+from labtools.parts import PARTS
 
 BEGIN = "# SOLUTION BEGIN"
 END = "# SOLUTION END"

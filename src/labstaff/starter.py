@@ -16,7 +16,9 @@ tests of labgob, labrpc and the log viewer, and, cut to the chosen parts:
   the staff's pages and never ship.
 setup.cfg records the parts (`[raftlab] parts = 2A`); `raft-grade SUB
 --parts-from OUTDIR` grades those. benchmarks/ stays behind: its figures
-and its catalogue of seeded bugs are the solution's.
+and its catalogue of seeded bugs are the solution's. Nothing in the tree
+names the staff's tools (labstaff.leaks checks): setup.cfg loses their
+commands and their import contracts.
 
 Before the tree is put in place it is searched for traces of the solution
 (labstaff.leaks); a tree with one is refused, naming each. OUTDIR must not
@@ -26,16 +28,18 @@ exist yet, or be empty; nothing is left behind when the export fails.
 from __future__ import annotations
 
 import argparse
+import configparser
 import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 from labstaff import handout
 from labstaff.leaks import find_leaks, staff_pages
-from labstaff.parts import PARTS, PartsError, parse_parts, write_record
+from labstaff.parts import write_record
+from labtools.parts import PARTS, PartsError, add_parts_option, parse_parts
 from labstaff.skeleton import MarkError, cut
 from labstaff.testcut import cut_tests, titles_of
 
@@ -56,6 +60,33 @@ class LeakError(RuntimeError):
     """The exported tree would hold something of the solution."""
 
 
+def _staff_contract(section: str) -> bool:
+    """An import-linter contract on the staff's package (its `containers`)."""
+    config = configparser.ConfigParser(interpolation=None)
+    try:
+        config.read_string(section)
+    except configparser.Error:
+        return False
+    return any(STAFF_PACKAGE in config.get(name, "containers", fallback="").split()
+               for name in config.sections())
+
+
+def student_setup_cfg(text: str) -> str:
+    """setup.cfg without the staff's package: its commands, its place in the
+    layers, and its own import contracts with the comments just above them."""
+    sections: List[List[str]] = [[]]
+    for line in text.splitlines(keepends=True):
+        if line.startswith("["):
+            comments: List[str] = []
+            while sections[-1] and sections[-1][-1].startswith("#"):
+                comments.insert(0, sections[-1].pop())
+            sections.append(comments)
+        sections[-1].append(line)
+    kept = [section for section in sections if not _staff_contract("".join(section))]
+    return "".join(line for section in kept for line in section
+                   if f"= {STAFF_PACKAGE}." not in line and line.strip() != STAFF_PACKAGE)
+
+
 def _write_tree(tree: Path, parts: Sequence[str], extra: str) -> None:
     for package in sorted((REPO_ROOT / "src").iterdir()):
         if package.is_dir() and package.name != STAFF_PACKAGE \
@@ -63,10 +94,7 @@ def _write_tree(tree: Path, parts: Sequence[str], extra: str) -> None:
             shutil.copytree(package, tree / "src" / package.name, ignore=IGNORE)
     for name in FILES:
         shutil.copyfile(REPO_ROOT / name, tree / name)
-    # The staff's console commands go with their package.
-    setup = (tree / "setup.cfg").read_text().splitlines(keepends=True)
-    (tree / "setup.cfg").write_text("".join(
-        line for line in setup if f"= {STAFF_PACKAGE}." not in line))
+    (tree / "setup.cfg").write_text(student_setup_cfg((tree / "setup.cfg").read_text()))
     write_record(tree / "setup.cfg", parts)
     for name in STUDENT_TESTS:
         (tree / "tests" / name).parent.mkdir(parents=True, exist_ok=True)
@@ -120,9 +148,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "skeleton, the tests and handout of the chosen parts.",
     )
     parser.add_argument("outdir", type=Path, help="where to write it (new or empty)")
-    parser.add_argument("--parts", action="append", metavar="PARTS",
-                        help="the parts assigned: 2A, 2A,2B, ... (repeatable; each part "
-                        "needs the ones before it; default: all of 2A-2D)")
+    add_parts_option(parser, "the parts assigned: 2A, 2A,2B, ... (repeatable; each part "
+                     "needs the ones before it; default: all of 2A-2D)")
     parser.add_argument("--handout-extra", type=Path, metavar="FILE",
                         help="the course's own text (team rules, how to hand in), "
                         "appended to the handout")

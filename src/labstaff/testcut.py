@@ -18,7 +18,7 @@ import ast
 import re
 from typing import Dict, List, Sequence, Set, Union
 
-from labstaff.parts import PARTS, TITLES
+from labtools.parts import PARTS, TITLES
 
 TEST_NAME = re.compile(r"^Test\w*?(?P<part>2[A-D])$")
 MAX_LINE = 99

@@ -1,6 +1,6 @@
 """The harness's verdict to the grader, and its check of its own integrity.
 
-Inert in plain `pytest`: it acts only when the grader (labstaff.grade)
+Inert in plain `pytest`: it acts only when the grader (labstaff.grading)
 starts pytest with RAFT_GRADER_CHANNEL="R:W", two inherited pipe ends:
     R   holds this run's secret (the grader wrote it and closed its end)
     W   takes the verdict, one line after each test's teardown:
@@ -39,10 +39,9 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
+from labstaff.channel import CHANNEL_ENV, FAILED, HARNESS_CHANGED, HARNESS_CHANGED_WORD, PASSED
 from labstaff.integrity import Snapshot
 
-CHANNEL_ENV = "RAFT_GRADER_CHANNEL"
-HARNESS_CHANGED = "the submission changed the test harness"
 PASSED_MARK = "... Passed --"
 NO_PASSED_LINE = "pytest passed the test, but the harness never printed its Passed line"
 # Names the harness itself rebinds as it runs (labgob counts decode warnings).
@@ -131,13 +130,13 @@ class _Guard:
             if report.outcome == "passed":
                 report.outcome = "failed"
                 report.longrepr = f"{HARNESS_CHANGED}: {', '.join(changed)}"
-            self._report(item.name, "harness-changed " + ",".join(changed))
+            self._report(item.name, f"{HARNESS_CHANGED_WORD} {','.join(changed)}")
         elif phases != ["passed"] * 3:
-            self._report(item.name, "failed")
+            self._report(item.name, FAILED)
         elif self._harness_passed(item.nodeid):
-            self._report(item.name, "passed")
+            self._report(item.name, PASSED)
         else:
-            self._report(item.name, f"failed {NO_PASSED_LINE}")
+            self._report(item.name, f"{FAILED} {NO_PASSED_LINE}")
 
     def _harness_passed(self, nodeid: str) -> bool:
         """The test's own T logged the Passed line and never failed."""

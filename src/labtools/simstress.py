@@ -16,7 +16,7 @@ without debug output). Exits 1 if any run failed.
     SeedBatches(command, seeds, batch, parallel, env[, cwd])
                                    the process pool behind it: iterate for each
                                    finished Batch (seeds, results, returncode);
-                                   benchmarks/sim_fidelity.py uses it too
+                                   usable on its own, without the command
 """
 
 from __future__ import annotations

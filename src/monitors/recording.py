@@ -1,7 +1,7 @@
 """Whether a Config keeps a record of its run and checks it, and who hears of it.
 
     RAFT_MONITORS=0     monitors off (the Go lab's verdicts); on by default
-                        (pytest --no-monitors and raft-grade --no-monitors set it)
+                        (pytest --no-monitors sets it, and so does the grader's)
     RAFT_RECORD=1 / 0   keep a record even with monitors off / never (which
                         turns the monitors off too); default: when monitors are on
     RAFT_RECORD_FAILED=DIR   the pytest plugin saves failed tests' records there

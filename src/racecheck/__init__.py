@@ -25,7 +25,7 @@ What it does not see: accesses Make makes before it starts a thread
 (initialisation), the lock itself (`mu`) and Kill()'s flag (`dead`), the
 inside of a container's items, and a lock raft.py makes after Make returns.
 It makes the peers slower: every attribute access is recorded with its
-stack (benchmarks/race_cost.py measures how much).
+stack.
 
 Module map: locks.py (owner-aware locks), lockset.py (the rule and the
 reports), containers.py (watched lists and dicts), guards.py (Call, sleep,

@@ -38,8 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
-# The grader's lab packages and pytest settings, so a tree is the one it grades in.
-from labstaff.grade import LAB_PACKAGES, PYTEST_INI
+# The grader's lab packages, pytest settings and plugins, so that a tree is
+# the one it grades in and runs as its tests run.
+from labstaff.grading import LAB_PACKAGES, PLUGINS, PYTEST_INI
 
 SOURCES = Path(__file__).resolve().parents[2] / "src"
 SOLUTION = SOURCES / "raft" / "raft.py"
@@ -47,7 +48,6 @@ SOLUTION = SOURCES / "raft" / "raft.py"
 # only the lab's plugins (PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 in the environment).
 RUNNER = ("import sys; sys.path.insert(0, 'src'); import pytest; "
           "sys.exit(pytest.main(sys.argv[1:]))")
-PLUGINS = ["-p", "labtest.pytest_plugin", "-p", "pytest_timeout"]
 
 
 class BugDoesNotApply(ValueError):

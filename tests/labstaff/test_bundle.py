@@ -56,7 +56,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
                   f"{REFERENCE_BYTES}    0\n```"}]}))
     zipped = work / "autograder.zip"
     built = subprocess.run(
-        [sys.executable, "-m", "labstaff.grade", "--bundle", str(zipped), "--test", TEST,
+        [sys.executable, "-m", "labstaff.grade", "bundle", str(zipped), "--test", TEST,
          "--test-timeout", str(TEST_TIMEOUT), "--total-timeout", "60",
          "--weights", str(weights), "--visibility", "after_due_date", "--leaderboard",
          "--reference", str(reference)],
@@ -235,7 +235,7 @@ def test_a_grader_that_cannot_start_still_gives_results(root: Path) -> None:
 
 def test_try_bundle_prints_the_results(root: Path) -> None:
     zipped = root.parent / "autograder.zip"
-    done = subprocess.run([sys.executable, "-m", "labstaff.grade", "--try-bundle", str(zipped),
+    done = subprocess.run([sys.executable, "-m", "labstaff.grade", "try-bundle", str(zipped),
                            str(SOLUTION)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{TEST}" in done.stdout and f"score {POINTS} of {POINTS}" in done.stdout
@@ -318,10 +318,13 @@ def test_the_hard_stop_still_gives_results_and_ends_the_test(root: Path, tmp_pat
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--try-bundle", "{tmp}/nothing.zip", "{tmp}"], "no bundle at"),
+    (["try-bundle", "{tmp}/nothing.zip", "{tmp}"], "no bundle at"),
+    (["try-bundle", "{tmp}/fake.zip", "{tmp}"], "is not a zip file"),
     (["--try-bundle", "{tmp}/fake.zip", "{tmp}"], "is not a zip file"),
-    (["--leaderboard", "{tmp}"], "--leaderboard and --reference go with --bundle"),
-    (["--bundle", "{tmp}/a.zip", "--try-bundle", "{tmp}/fake.zip", "{tmp}"], "give one of them"),
+    (["--leaderboard", "{tmp}"], "--leaderboard and --reference go with a bundle"),
+    (["--bundle", "{tmp}/a.zip", "--try-bundle", "{tmp}/fake.zip", "{tmp}"],
+     "use `raft-grade bundle` to build a bundle or `raft-grade try-bundle` to run one"),
+    (["bundle", "{tmp}/a.zip", "--weights", "{tmp}/fake.zip"], "cannot read weights"),
     (["--bundle", "{tmp}/a.zip", "--weights", "{tmp}/fake.zip"], "cannot read weights"),
 ])
 def test_bundle_mistakes_are_named(tmp_path: Path, args: List[str], message: str) -> None:

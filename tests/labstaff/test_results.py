@@ -8,7 +8,7 @@ from typing import List
 
 import pytest
 
-from labstaff.grade import Grading, Outcome
+from labstaff.grading import Grading, Outcome
 from labstaff.results import (WeightsError, check, crash_results, load_weights, points,
                               results_json, write_atomic)
 

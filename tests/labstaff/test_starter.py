@@ -12,11 +12,12 @@ from typing import List
 
 import pytest
 
-from labstaff import grade, handout
+from labstaff import grade, grading, handout
 from labstaff.leaks import find_leaks, readme_figures, solution_names, staff_pages
-from labstaff.parts import PARTS, PartsError, parse_parts, read_record
+from labstaff.parts import read_record
 from labstaff.starter import MarkError, cut
 from labstaff.testcut import cut_tests, titles_of
+from labtools.parts import PARTS
 
 REPO = Path(__file__).resolve().parents[2]
 SOLUTION = (REPO / "src/raft/raft.py").read_text()
@@ -147,7 +148,10 @@ def test_the_course_text_is_appended_to_the_handout(tmp_path: Path) -> None:
     ("The 2A tests: 13.6 s wall.", "a figure of the solution"),
     ("One lock per peer, never held across an RPC, a sleep or a put on `applyCh`; "
      "rules run under the lock and never block.", "the solution README's sentence"),
-], ids=["method", "timeouts", "heartbeat", "passed-line", "wall-time", "sentence"])
+    ("Your grade comes from raft-grade.", "names 'raft-grade', the staff's"),
+    ("Timings: see benchmarks/half_cpu.py.", "names 'benchmarks/', the staff's"),
+], ids=["method", "timeouts", "heartbeat", "passed-line", "wall-time", "sentence", "grader",
+        "benchmarks"])
 def test_a_leak_is_refused_naming_it_and_nothing_is_written(
         tmp_path: Path, planted: str, named: str) -> None:
     extra = tmp_path / "course.md"
@@ -183,15 +187,37 @@ def test_leak_check_sees_names_and_values_in_any_file_of_the_tree(tmp_path: Path
     assert "3.1 3 58 11892 0" in passed and "13.6 s" in measured
 
 
+def test_leak_check_refuses_the_grader_s_files_and_the_staff_s_names(tmp_path: Path) -> None:
+    (tmp_path / "src/labtest").mkdir(parents=True)
+    (tmp_path / "src/labtest/verdict.py").write_text("x = 1\n")
+    (tmp_path / "src/integrity.py").write_text("")
+    (tmp_path / "setup.cfg").write_text("[a]\nb = 1\n\n[c]\nd = labstaff.grade:main\n")
+    (tmp_path / "src/labtest/tool.py").write_text(
+        "# like raft-starter does\nBENCH = 'benchmarks/x.py'\n")
+    (tmp_path / "src/labtest/fine.py").write_text("# a benchmark of the grader: no name\n")
+    leaks = sorted(str(leak) for leak in find_leaks(tmp_path, SOLUTION, SOLUTION_README))
+    assert leaks == [
+        "setup.cfg:5: names 'labstaff', the staff's",
+        "src/integrity.py:0: a file of the grader's: never the student's",
+        "src/labtest/tool.py:1: names 'raft-starter', the staff's",
+        "src/labtest/tool.py:2: names 'benchmarks/', the staff's",
+        "src/labtest/verdict.py:0: a file of the grader's: never the student's",
+    ]
+
+
+def test_the_exported_tree_names_no_staff_tool(tmp_path: Path) -> None:
+    """As `raft-starter OUT --parts 2A; grep -r` would look: not one staff name or file."""
+    tree = exported(tmp_path, "--parts", "2A")
+    files = [path for path in tree.rglob("*") if path.is_file()]
+    assert files and (tree / "setup.cfg") in files
+    for path in files:
+        assert path.name not in ("verdict.py", "integrity.py"), path
+        data = path.read_bytes()
+        for word in (b"raft-grade", b"raft-starter", b"labstaff", b"benchmarks/"):
+            assert word not in data, f"{path.relative_to(tree)} names {word.decode()}"
+
+
 def test_a_choice_of_parts_is_validated_with_a_clear_error(tmp_path: Path) -> None:
-    assert parse_parts(["2a", "2B"]) == ["2A", "2B"]
-    assert parse_parts(["2B,2A", "2A"]) == ["2A", "2B"]
-    with pytest.raises(PartsError, match=r"part 2C builds on 2B.*--parts 2A,2B,2C"):
-        parse_parts(["2A,2C"])
-    with pytest.raises(PartsError, match="unknown part '2E'"):
-        parse_parts(["2E"])
-    with pytest.raises(PartsError, match="no part chosen"):
-        parse_parts([" , "])
     result = starter(str(tmp_path / "out"), "--parts", "2B")
     assert result.returncode == 2
     assert "--parts: part 2B builds on 2A" in result.stderr
@@ -309,8 +335,8 @@ def test_the_grader_grades_the_parts_a_tree_records(tmp_path: Path,
     from labstaff.parts import write_record
     write_record(tree / "setup.cfg", ["2A", "2B"])
     graded = []
-    monkeypatch.setattr(grade, "grade", lambda sub, parts, *rest, **options: graded.append(parts)
-                        or grade.Grading())
+    monkeypatch.setattr(grading, "grade", lambda sub, parts, *rest, **options:
+                        graded.append(parts) or grading.Grading())
     assert grade.main([str(submission), "--parts-from", str(tree), "--out", str(out)]) == 0
     assert grade.main([str(submission), "--parts-from", str(tree), "--part", "2C",
                        "--out", str(out)]) == 0

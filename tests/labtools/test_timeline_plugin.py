@@ -94,7 +94,7 @@ def test_timeline_all_alone_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_the_grader_names_a_failed_tests_page(tmp_path: Path) -> None:
-    from labstaff.grade import Grading, Outcome, attach_timelines
+    from labstaff.grading import Grading, Outcome, attach_timelines
 
     pages = tmp_path / "pages"
     pages.mkdir()

@@ -33,7 +33,7 @@ import re
 from pathlib import Path
 from typing import Dict, List, Sequence, Set
 
-from labstaff.parts import PARTS, TITLES
+from labtools.parts import PARTS, TITLES
 
 TEMPLATE = Path(__file__).resolve().parent / "README.md.in"
 
