@@ -153,8 +153,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             if run.returncode == 0:
                 passed += 1
             else:
-                failures.append(_keep_failure(args, run, time.monotonic() - begun,
-                                              interactive))
+                failures.append(_keep_failure(args, run, time.monotonic() - begun))
+                # (Printed once counted: a Ctrl-C right after the line keeps it in the summary.)
+                _print_failure(failures[-1], interactive)
                 if args.first_failure:
                     print(f"stress: --first-failure: stopped {pool.stop()} running "
                           "run(s)", flush=True)
@@ -177,21 +178,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 1 if failures or done < args.runs else 0
 
 
-def _keep_failure(args: argparse.Namespace, run: Job, at: float,
-                  interactive: bool) -> _Failure:
-    """Keep a failed run's output in its log; print where, at once."""
+def _keep_failure(args: argparse.Namespace, run: Job, at: float) -> _Failure:
+    """Keep a failed run's output in its log."""
     text = run.output()
     log = args.logs / f"run-{run.data:04d}.log"
     log.write_text(text)
     records = args.logs / f"run-{run.data:04d}-records"
-    failure = _Failure(run.data, at, run.took, _last_failure_line(text), log,
-                       records if records.is_dir() else None)
+    return _Failure(run.data, at, run.took, _last_failure_line(text), log,
+                    records if records.is_dir() else None)
+
+
+def _print_failure(failure: _Failure, interactive: bool) -> None:
     if interactive:
         print()
     kept = f", records: {failure.records}/" if failure.records else ""
-    print(f"FAIL run {failure.number} at {clock(at)} after {failure.took:.1f} s: "
-          f"{failure.reason} (log: {log}{kept})", flush=True)
-    return failure
+    print(f"FAIL run {failure.number} at {clock(failure.at)} after {failure.took:.1f} s: "
+          f"{failure.reason} (log: {failure.log}{kept})", flush=True)
 
 
 if __name__ == "__main__":
