@@ -33,13 +33,15 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from labtools.simstress import SeedBatches  # noqa: E402
+from labtools.pool import ProcessPool  # noqa: E402
+from labtools.simstress import add_seed_batches  # noqa: E402
 
 PASSED = re.compile(r"Passed --\s+([\d.]+)\s+\d+\s+(\d+)")
 
@@ -73,21 +75,25 @@ def sim_runs(expr: str, seeds: int, strategy: str, jobs: int
     env = {key: value for key, value in os.environ.items() if key != "RAFT_DEBUG"}
     # (Not pinned to CPUs of their own: this often runs beside a stress loop,
     # which hands out the same slots.)
-    batches = SeedBatches(command, list(range(1, seeds + 1)), -(-seeds // jobs), jobs, env,
-                          cwd=ROOT, pin=False)
-    for batch in batches:
-        if batch.ran_no_test:
-            failures.append(f"(seeds {batch.seeds[0]}-{batch.seeds[-1]} ran no test: exit "
-                            f"{batch.returncode})\n{batch.output_tail}")
-        for result in batch.results:
-            runs += 1
-            if result["outcome"] == "failed":
-                failures.append(result["replay"])
-            else:
-                passed += 1
-            found = PASSED.search(result.get("passed_line", ""))
-            if found:
-                counts[result["name"]].append(int(found.group(2)))
+    with tempfile.TemporaryDirectory(prefix="sim-fidelity-") as folder, \
+            ProcessPool(jobs, pin=False) as pool:
+        add_seed_batches(pool, command, list(range(1, seeds + 1)), -(-seeds // jobs), env,
+                         Path(folder), cwd=ROOT)
+        for job in pool.finished():
+            batch = job.data
+            batch.new_results()
+            if batch.ran_no_test(job):
+                failures.append(f"(seeds {batch.seeds[0]}-{batch.seeds[-1]} ran no test: "
+                                f"exit {job.returncode})\n{job.output()[-2000:]}")
+            for result in batch.results:
+                runs += 1
+                if result["outcome"] == "failed":
+                    failures.append(result["replay"])
+                else:
+                    passed += 1
+                found = PASSED.search(result.get("passed_line", ""))
+                if found:
+                    counts[result["name"]].append(int(found.group(2)))
     return counts, failures, passed, runs
 
 

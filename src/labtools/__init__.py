@@ -7,6 +7,7 @@ raft.py) and a module:
     raft-demo       labtools.demo             the main job: a cluster electing leaders
     raft-stress     labtools.stress           run tests many times, keep failed runs' logs
                     labtools.simstress        raft-stress --sim: many seeds per process
+                    labtools.pool             the child processes of both, N at a time
     raft-logview    labtools.logview          DPrintf lines as one column per peer
     raft-timeline   labtools.timeline         a run's record drawn as a page
                     labtools.timeline_plugin  pytest --timeline DIR

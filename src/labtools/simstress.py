@@ -2,152 +2,106 @@
 
     raft-stress --sim -n 1000 -k 2A -p 2       seeds 1..1000, 2 processes
     raft-stress --sim --seeds 5000-5999 -k 2C --sim-strategy pct -p 2
+    raft-stress --sim -n 1000 -k 2A --first-failure   stop all at the first failing seed
 
 Each process runs `pytest --sim --sim-seeds A-B` over a batch of seeds
-(--batch, default 100) and writes one JSON line per run. A run's outcome
-does not depend on the runs before it in its process (each run reseeds the
-global random, restarts the virtual clock, and tears its fixtures down).
-Every failing (test, seed) is printed with the one command that replays
-it, and replayed once with RAFT_DEBUG=1 to keep its full log in
---logs DIR as TEST-seed-N.log (the seed means the same run with and
-without debug output). Exits 1 if any run failed.
+(--batch, default 100) and writes one JSON line per run as the run ends;
+the loop follows those files, so a failing (test, seed) is printed the
+moment its run ends, not when its batch does: with the command that
+replays it and its log, --logs DIR/TEST-seed-N.log. The log holds the
+run's report at once, then everything the seed's replay with RAFT_DEBUG=1
+prints (the seed means the same run with and without debug output; the
+replays take the pool's free slots ahead of the batches not yet started).
+--first-failure kills every running process at the first failing seed,
+then replays that one. A run's outcome does not depend on the runs before
+it in its process (each run reseeds the global random, restarts the
+virtual clock, and tears its fixtures down). Exits 1 if any run failed.
 
     run(args)                      the command (args parsed by labtools.stress)
-    SeedBatches(command, seeds, batch, parallel, env[, cwd])
-                                   the process pool behind it: iterate for each
-                                   finished Batch (seeds, results, returncode);
-                                   usable on its own, without the command
+    add_seed_batches(pool, command, seeds, batch, env, folder[, cwd])
+                                   queue the batches on a labtools.pool.ProcessPool;
+                                   each job's data is a SeedBatch (its seeds,
+                                   new_results(), ran_no_test(job));
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from labsim.seeds import parse_seeds
+from labtools.pool import Job, ProcessPool, clock
 
 DEFAULT_BATCH = 100
 
 
 @dataclass
-class Batch:
-    """One finished `pytest --sim` process: its seeds, the JSON results it
-    wrote (one dict a run), its exit status and the tail of its output."""
+class SeedBatch:
+    """The seeds of one `pytest --sim` process and the file of results it
+    writes, one JSON line (a dict) per run as the run ends."""
     seeds: List[int]
-    results: List[Dict[str, Any]]
-    returncode: int
-    output_tail: str
+    results_file: Path
+    results: List[Dict[str, Any]] = field(default_factory=list)
+    _read_up_to: int = 0  # bytes of results_file already parsed
 
-    @property
-    def ran_no_test(self) -> bool:
+    def new_results(self) -> List[Dict[str, Any]]:
+        """The runs whose lines appeared since the last call. Only whole
+        lines: the process may be writing one right now."""
+        try:
+            with open(self.results_file, "rb") as results:
+                results.seek(self._read_up_to)
+                chunk = results.read()
+        except FileNotFoundError:
+            return []  # no run has ended yet
+        complete = chunk.rfind(b"\n") + 1
+        self._read_up_to += complete
+        new = [json.loads(line) for line in chunk[:complete].splitlines() if line.strip()]
+        self.results.extend(new)
+        return new
+
+    def ran_no_test(self, job: Job) -> bool:
         """pytest ended without a result and not as a test run ends (0 or 1):
         a usage error, an import error, a crash."""
-        return not self.results and self.returncode not in (0, 1)
+        return not job.killed and not self.results and job.returncode not in (0, 1)
 
 
-@dataclass(eq=False)
-class _Running:
-    seeds: List[int]
-    slot: int
-    process: subprocess.Popen
-    results: Path
-    output: Any
+def add_seed_batches(pool: ProcessPool, command: List[str], seeds: List[int], batch: int,
+                     env: Dict[str, str], folder: Path, cwd: Optional[Path] = None
+                     ) -> List[Job]:
+    """Queue `command --sim-seeds=A-B --sim-results=FILE`, batch seeds to a
+    process; each job's data is its SeedBatch, its FILE in folder."""
+    batch = max(1, batch)
+    jobs = []
+    for start in range(0, len(seeds), batch):
+        chosen = seeds[start:start + batch]
+        results = folder / f"seeds-{chosen[0]}-{chosen[-1]}-{start}.jsonl"
+        # One token each: pytest reads its paths before it knows a plugin's
+        # options, and would take a lone existing file name for a path to test.
+        jobs.append(pool.add([*command, f"--sim-seeds={seed_ranges(chosen)}",
+                              f"--sim-results={results}"], env, cwd=cwd,
+                             data=SeedBatch(chosen, results)))
+    return jobs
 
 
-class SeedBatches:
-    """Runs `command --sim-seeds=... --sim-results=...` over seeds, batch
-    seeds to a process and parallel processes at a time (each pinned to its
-    own CPU slot through LABRPC_CPU, unless pin is False); iterate to get
-    each batch as it ends.
-    stop() kills what still runs (iteration then ends)."""
-
-    def __init__(self, command: List[str], seeds: List[int], batch: int, parallel: int,
-                 env: Dict[str, str], cwd: Optional[Path] = None, pin: bool = True) -> None:
-        batch = max(1, batch)
-        self.command = command
-        self.env = env
-        self.cwd = cwd
-        self.pin = pin
-        self.parallel = max(1, parallel)
-        self._pending = [seeds[i:i + batch] for i in range(0, len(seeds), batch)]
-        self._running: List[_Running] = []
-        self.batch_count = len(self._pending)
-
-    def __iter__(self) -> Iterator[Batch]:
-        free = list(range(self.parallel))
-        try:
-            while self._pending or self._running:
-                while self._pending and free:
-                    self._start(self._pending.pop(0), free.pop(0))
-                time.sleep(0.05)
-                for job in [j for j in self._running if j.process.poll() is not None]:
-                    if job not in self._running:
-                        continue  # stop() was called at the previous yield
-                    self._running.remove(job)
-                    free.append(job.slot)
-                    yield self._collect(job)
-        finally:
-            self.stop()
-
-    def stop(self) -> None:
-        self._pending.clear()
-        for job in self._running:
-            job.process.kill()
-            job.process.wait()
-            job.output.close()
-            job.results.unlink(missing_ok=True)
-        self._running.clear()
-
-    def _start(self, seeds: List[int], slot: int) -> None:
-        handle, name = tempfile.mkstemp(prefix="simstress-", suffix=".jsonl")
-        os.close(handle)
-        output = tempfile.TemporaryFile()
-        process = subprocess.Popen(
-            # One token each: pytest reads its paths before it knows a
-            # plugin's options, and would take a lone existing file name
-            # for a path to test.
-            [*self.command, f"--sim-seeds={_ranges(seeds)}", f"--sim-results={name}"],
-            stdout=output, stderr=subprocess.STDOUT, cwd=self.cwd,
-            env=dict(self.env, LABRPC_CPU=str(slot)) if self.pin else self.env)
-        self._running.append(_Running(seeds, slot, process, Path(name), output))
-
-    @staticmethod
-    def _collect(job: _Running) -> Batch:
-        try:
-            lines = job.results.read_text().splitlines()
-            job.output.seek(0)
-            tail = job.output.read().decode(errors="replace")[-2000:]
-        finally:
-            job.results.unlink(missing_ok=True)
-            job.output.close()
-        return Batch(job.seeds, [json.loads(line) for line in lines],
-                     job.process.returncode, tail)
-
-
-def _ranges(seeds: List[int]) -> str:
-    """A compact --sim-seeds list for these seeds."""
+def seed_ranges(seeds: List[int]) -> str:
+    """The seeds as a --sim-seeds list of A-B ranges. Always ranges, a lone
+    seed as N-N: a bare N in --sim-seeds means the seeds 1..N."""
     parts: List[str] = []
     start = prev = seeds[0]
     for seed in seeds[1:] + [None]:  # type: ignore[list-item]
         if seed is not None and seed == prev + 1:
             prev = seed
             continue
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        parts.append(f"{start}-{prev}")
         if seed is not None:
             start = prev = seed
     return ",".join(parts)
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes // 60:d}:{minutes % 60:02d}:{secs:02d}"
 
 
 def _reason(report: str) -> str:
@@ -168,6 +122,110 @@ def seed_list(args: Any) -> List[int]:
     return list(range(1, args.runs + 1))
 
 
+@dataclass
+class _Replay:
+    """A failing seed replayed with DPrintf on, for its log."""
+    result: Dict[str, Any]
+    log: Path
+
+
+class _SimStress:
+    """One raft-stress --sim: the pool, what it found, and the printing."""
+
+    def __init__(self, args: Any, seeds: List[int], folder: Path) -> None:
+        self.args = args
+        self.seeds = seeds
+        self.folder = folder
+        self.command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        "--sim", f"--sim-strategy={args.sim_strategy}", *args.pytest_args]
+        if args.race:
+            self.command.append("--race")
+        self.env = dict(os.environ)
+        self.env.pop("RAFT_DEBUG", None)
+        self.pool = ProcessPool(args.parallel)
+        self.begun = time.monotonic()
+        self.runs = self.passed = self.seeds_done = 0
+        self.failures: List[Tuple[Dict[str, Any], Path]] = []
+        self.stopped = False  # by --first-failure
+
+    def run(self) -> int:
+        args = self.args
+        jobs = add_seed_batches(self.pool, [*self.command, "-k", args.expr], self.seeds,
+                                args.batch, self.env, self.folder)
+        print(f"stress --sim: seeds {seed_ranges(self.seeds)} of `pytest -k {args.expr}` "
+              f"(strategy {args.sim_strategy}), {len(jobs)} batch(es), "
+              f"{min(args.parallel, len(jobs))} at a time; failing seeds' logs in "
+              f"{args.logs}/", flush=True)
+        try:
+            for job in self.pool.finished(watch=self._follow):
+                if isinstance(job.data, _Replay):
+                    self._keep_replay(job)
+                else:
+                    self._batch_ended(job)
+        except KeyboardInterrupt:
+            self.pool.stop()
+            print("\nstress --sim: interrupted", flush=True)
+        wall = time.monotonic() - self.begun
+        print(f"stress --sim: {self.passed}/{self.runs} runs passed, {len(self.failures)} "
+              f"failed in {clock(wall)} ({wall:.1f} s)")
+        for result, log in self.failures:
+            print(f"  {result['name']} seed {result['seed']}: {result['replay']}\n"
+                  f"    log: {log}")
+        return 1 if self.failures or self.seeds_done < len(self.seeds) else 0
+
+    def _follow(self, job: Job) -> None:
+        if isinstance(job.data, SeedBatch):
+            for result in job.data.new_results():
+                self._take(result)
+
+    def _take(self, result: Dict[str, Any]) -> None:
+        if self.stopped:
+            return  # only the first failure counts with --first-failure
+        self.runs += 1
+        if result["outcome"] != "failed":
+            self.passed += 1
+            return
+        log = self.args.logs / f"{result['name']}-seed-{result['seed']}.log"
+        report = result.get("report", "")
+        log.write_text(f"# replay: {result['replay']}\n{report}")
+        self.failures.append((result, log))
+        debug = "" if self.args.no_debug else " (then its replay with DPrintf on)"
+        print(f"FAIL {result['name']} seed {result['seed']} at "
+              f"{clock(time.monotonic() - self.begun)}: {_reason(report)}\n"
+              f"    replay: {result['replay']}\n    log: {log}{debug}", flush=True)
+        if self.args.first_failure:
+            self.stopped = True
+            killed = self.pool.stop()
+            print(f"stress --sim: --first-failure: stopped {killed} running "
+                  "process(es)", flush=True)
+        if not self.args.no_debug:
+            self.pool.add([*self.command, "-k", result["name"],
+                           f"--sim-seed={result['seed']}"],
+                          dict(self.env, RAFT_DEBUG="1"), data=_Replay(result, log),
+                          first=True)
+
+    def _batch_ended(self, job: Job) -> None:
+        batch: SeedBatch = job.data
+        if batch.ran_no_test(job):
+            tail = job.output()[-2000:]
+            print(f"stress --sim: the batch of seeds {seed_ranges(batch.seeds)} ran no "
+                  f"test (exit {job.returncode}):\n{tail}", flush=True)
+            self.failures.append(({"name": "(batch)", "seed": batch.seeds[0],
+                                   "replay": "", "report": tail}, Path("-")))
+        self.seeds_done += len(batch.seeds)
+        print(f"[{self.seeds_done}/{len(self.seeds)} seeds] {self.runs} runs, "
+              f"{self.passed} passed, {len(self.failures)} failed, "
+              f"{clock(time.monotonic() - self.begun)}", flush=True)
+
+    @staticmethod
+    def _keep_replay(job: Job) -> None:
+        replay: _Replay = job.data
+        note = "" if job.returncode != 0 else (
+            "NOTE: the replay with RAFT_DEBUG=1 passed; the failing run's report follows.\n"
+            + replay.result.get("report", "") + "\n\n")
+        replay.log.write_text(f"# replay: {replay.result['replay']}\n{note}{job.output()}")
+
+
 def run(args: Any) -> int:
     """The --sim path of raft-stress (args from labtools.stress)."""
     try:
@@ -175,67 +233,6 @@ def run(args: Any) -> int:
     except ValueError as err:
         print(f"raft-stress: {err}", file=sys.stderr)
         return 2
-    base = [sys.executable, "-m", "pytest", "-k", args.expr, "-q", "-p", "no:cacheprovider",
-            "--sim", f"--sim-strategy={args.sim_strategy}", *args.pytest_args]
-    if args.race:
-        base.append("--race")
-    env = dict(os.environ)
-    env.pop("RAFT_DEBUG", None)
     args.logs.mkdir(parents=True, exist_ok=True)
-    batches = SeedBatches(base, seeds, args.batch, args.parallel, env)
-    print(f"stress --sim: seeds {_ranges(seeds)} of `pytest -k {args.expr}` (strategy "
-          f"{args.sim_strategy}), {batches.batch_count} batch(es), {batches.parallel} at a "
-          f"time; failing seeds' logs in {args.logs}/", flush=True)
-    begun = time.monotonic()
-    runs = passed = seeds_done = 0
-    failures: List[Tuple[Dict[str, Any], Path]] = []
-    try:
-        for batch in batches:
-            if batch.ran_no_test:
-                print(f"stress --sim: the batch of seeds {_ranges(batch.seeds)} ran no "
-                      f"test (exit {batch.returncode}):\n{batch.output_tail}", flush=True)
-                failures.append(({"name": "(batch)", "seed": batch.seeds[0],
-                                  "replay": "", "report": batch.output_tail}, Path("-")))
-            for result in batch.results:
-                runs += 1
-                if result["outcome"] != "failed":
-                    passed += 1
-                    continue
-                log = _keep_log(args, result, base, env)
-                failures.append((result, log))
-                print(f"FAIL {result['name']} seed {result['seed']} at "
-                      f"{_clock(time.monotonic() - begun)}: "
-                      f"{_reason(result.get('report', ''))}\n"
-                      f"    replay: {result['replay']}\n    log: {log}", flush=True)
-            seeds_done += len(batch.seeds)
-            print(f"[{seeds_done}/{len(seeds)} seeds] {runs} runs, {passed} passed, "
-                  f"{len(failures)} failed, {_clock(time.monotonic() - begun)}", flush=True)
-            if args.first_failure and failures:
-                batches.stop()
-    except KeyboardInterrupt:
-        batches.stop()
-        print("\nstress --sim: interrupted", flush=True)
-    wall = time.monotonic() - begun
-    print(f"stress --sim: {passed}/{runs} runs passed, {len(failures)} failed in "
-          f"{_clock(wall)} ({wall:.1f} s)")
-    for result, log in failures:
-        print(f"  {result['name']} seed {result['seed']}: {result['replay']}\n    log: {log}")
-    return 1 if failures or seeds_done < len(seeds) else 0
-
-
-def _keep_log(args: Any, result: Dict[str, Any], base: List[str],
-              env: Dict[str, str]) -> Path:
-    """Replay the failing seed with DPrintf on; keep what it printed."""
-    log = args.logs / f"{result['name']}-seed-{result['seed']}.log"
-    command = [*base, "-k", result["name"], f"--sim-seed={result['seed']}"]
-    if args.no_debug:
-        log.write_text(result.get("report", ""))
-        return log
-    replay = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env=dict(env, RAFT_DEBUG="1"), timeout=600)
-    text = replay.stdout.decode(errors="replace")
-    note = "" if replay.returncode != 0 else (
-        "NOTE: the replay with RAFT_DEBUG=1 passed; the failing run's report follows.\n"
-        + result.get("report", "") + "\n\n")
-    log.write_text(f"# replay: {result['replay']}\n{note}{text}")
-    return log
+    with tempfile.TemporaryDirectory(prefix="simstress-") as folder:
+        return _SimStress(args, seeds, Path(folder)).run()

@@ -3,16 +3,21 @@
     raft-stress                    # the 2A tests, 100 runs, 4 at a time
     raft-stress -k 2A -n 500 -p 4
     raft-stress -k "TestReElection2A" -n 50 -- -x --timeout 60
+    raft-stress -k 2A --first-failure   # stop all runs at the first failing one
 
     raft-stress --sim -n 1000 -k 2A  # seeds 1..1000 under the simulation
                                      # (labtools.simstress; --seeds A-B)
 
 Each run is one `pytest -k EXPR` in a fresh process, started in the current
-folder (the repository's root, whose setup.cfg names the tests). The full output of a
-failed run, with its DPrintf lines (RAFT_DEBUG is on unless --no-debug), is
-kept in --logs DIR as run-NNNN.log, and the record of each failed test (the
-RPCs, the harness's actions, the DPrintf lines and any broken rule; read it
-with raft-logview) in run-NNNN-records/. Exits 1 if any run failed.
+folder (the repository's root, whose setup.cfg names the tests), P at a
+time (labtools.pool). A failed run is printed as soon as it ends, with its
+log: its full output, with its DPrintf lines (RAFT_DEBUG is on unless
+--no-debug), kept in --logs DIR as run-NNNN.log, and the record of each
+failed test (the RPCs, the harness's actions, the DPrintf lines and any
+broken rule; read it with raft-logview) in run-NNNN-records/.
+--first-failure kills the other runs then (and makes each run stop at its
+first failing test, -x). Ctrl-C or a SIGTERM kills every run and prints
+the summary. Exits 1 if any run failed.
 """
 
 from __future__ import annotations
@@ -20,22 +25,13 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
-
-@dataclass
-class _Run:
-    number: int
-    slot: int
-    process: subprocess.Popen
-    output: IO[bytes]
-    started: float
+from labtools.pool import Job, ProcessPool, clock
 
 
 @dataclass
@@ -66,6 +62,9 @@ def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                         help="leave DPrintf off (it is on by default, for the failure logs)")
     parser.add_argument("--race", action="store_true",
                         help="run with the race checker on (RAFT_RACE=1; slower)")
+    parser.add_argument("--first-failure", action="store_true",
+                        help="stop at the first failing run (with --sim: seed), killing "
+                        "the other runs")
     sim = parser.add_argument_group("simulation (labtools.simstress)")
     sim.add_argument("--sim", action="store_true",
                      help="run seeds under the simulation, many to a process (-n N: 1..N)")
@@ -74,8 +73,6 @@ def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                      help="with --sim: the scheduling strategy (default random)")
     sim.add_argument("--batch", type=int, default=100,
                      help="with --sim: seeds to a process (default 100)")
-    sim.add_argument("--first-failure", action="store_true",
-                     help="with --sim: stop at the first failing seed")
     argv = list(sys.argv[1:] if argv is None else argv)
     passthrough: List[str] = []
     if "--" in argv:
@@ -86,16 +83,13 @@ def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
         parser.error(f"--runs must be at least 1, got {args.runs}")
     if args.parallel < 1:
         parser.error(f"--parallel must be at least 1, got {args.parallel}")
+    if args.batch < 1:
+        parser.error(f"--batch must be at least 1, got {args.batch}")
     if not Path("setup.cfg").is_file():
         parser.error("no setup.cfg here: run from the repository's root, where pytest "
                      "finds the tests")
     args.pytest_args = passthrough
     return args
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes // 60:d}:{minutes % 60:02d}:{secs:02d}"
 
 
 def _last_failure_line(text: str) -> str:
@@ -108,19 +102,20 @@ def _last_failure_line(text: str) -> str:
 
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:
-    # Killed from another terminal: stop like Ctrl-C, with a summary.
     raise KeyboardInterrupt
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parse(argv)
+    # Killed from another terminal: stop like Ctrl-C (every child killed), with a summary.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     if args.sim:
         from labtools import simstress
         return simstress.run(args)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     command = [
         sys.executable, "-m", "pytest", "-k", args.expr, "-q", "-p", "no:cacheprovider",
-        *args.pytest_args,
+        # With --first-failure a run has no use for its tests after the first to fail.
+        *(["-x"] if args.first_failure else []), *args.pytest_args,
     ]
     env = dict(os.environ)
     if not args.no_debug:
@@ -132,9 +127,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"stress: {args.runs} runs of `pytest -k {args.expr}`, {args.parallel} at a time; "
           f"failed runs kept in {args.logs}/", flush=True)
     begun = time.monotonic()
-    running: List[_Run] = []
-    free_slots = list(range(args.parallel))
-    next_number = 1
+    pool = ProcessPool(args.parallel)
+    for number in range(1, args.runs + 1):
+        # Keep the records of failed tests (monitors.pytest_plugin).
+        pool.add(command, dict(env, RAFT_RECORD_FAILED=str(
+            args.logs / f"run-{number:04d}-records")), data=number)
     passed = 0
     failures: List[_Failure] = []
     durations: List[float] = []
@@ -143,54 +140,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     def progress() -> None:
         done = passed + len(failures)
         line = (f"[{done:>{len(str(args.runs))}}/{args.runs}] {passed} passed, "
-                f"{len(failures)} failed, {len(running)} running, "
-                f"{_clock(time.monotonic() - begun)}")
+                f"{len(failures)} failed, {len(pool.running)} running, "
+                f"{clock(time.monotonic() - begun)}")
         if interactive:
             print("\r" + line, end="", flush=True)
         elif done % max(1, args.runs // 20) == 0 or done == args.runs:
             print(line, flush=True)
 
     try:
-        while next_number <= args.runs or running:
-            while next_number <= args.runs and free_slots:
-                slot = free_slots.pop(0)
-                output = tempfile.TemporaryFile()
-                # Spread the runs over the CPUs (see labrpc.affinity); keep
-                # the records of failed tests (monitors.pytest_plugin).
-                run_env = dict(env, LABRPC_CPU=str(slot), RAFT_RECORD_FAILED=str(
-                    args.logs / f"run-{next_number:04d}-records"))
-                process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
-                                           env=run_env)
-                running.append(_Run(next_number, slot, process, output, time.monotonic()))
-                next_number += 1
-            time.sleep(0.05)
-            for run in [r for r in running if r.process.poll() is not None]:
-                running.remove(run)
-                free_slots.append(run.slot)
-                took = time.monotonic() - run.started
-                durations.append(took)
-                if run.process.returncode == 0:
-                    passed += 1
-                else:
-                    run.output.seek(0)
-                    text = run.output.read().decode(errors="replace")
-                    log = args.logs / f"run-{run.number:04d}.log"
-                    log.write_text(text)
-                    records = args.logs / f"run-{run.number:04d}-records"
-                    failure = _Failure(run.number, time.monotonic() - begun, took,
-                                       _last_failure_line(text), log,
-                                       records if records.is_dir() else None)
-                    failures.append(failure)
-                    if interactive:
-                        print()
-                    kept = f", records: {failure.records}/" if failure.records else ""
-                    print(f"FAIL run {run.number} at {_clock(failure.at)} after "
-                          f"{took:.1f} s: {failure.reason} (log: {log}{kept})", flush=True)
-                run.output.close()
-                progress()
+        for run in pool.finished():
+            durations.append(run.took)
+            if run.returncode == 0:
+                passed += 1
+            else:
+                failures.append(_keep_failure(args, run, time.monotonic() - begun))
+                # (Printed once counted: a Ctrl-C right after the line keeps it in the summary.)
+                _print_failure(failures[-1], interactive)
+                if args.first_failure:
+                    print(f"stress: --first-failure: stopped {pool.stop()} running "
+                          "run(s)", flush=True)
+            progress()
     except KeyboardInterrupt:
-        for run in running:
-            run.process.kill()
+        pool.stop()
         print("\nstress: interrupted", flush=True)
 
     if interactive:
@@ -198,13 +169,31 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     wall = time.monotonic() - begun
     done = passed + len(failures)
     mean = sum(durations) / len(durations) if durations else 0.0
-    print(f"stress: {passed}/{done} passed, {len(failures)} failed in {_clock(wall)} "
+    print(f"stress: {passed}/{done} passed, {len(failures)} failed in {clock(wall)} "
           f"(a run took {mean:.1f} s on average)")
     for failure in failures:
-        print(f"  run {failure.number} failed at {_clock(failure.at)} "
+        print(f"  run {failure.number} failed at {clock(failure.at)} "
               f"({failure.took:.1f} s): {failure.reason}\n    log: {failure.log}"
               + (f"\n    records: {failure.records}/" if failure.records else ""))
     return 1 if failures or done < args.runs else 0
+
+
+def _keep_failure(args: argparse.Namespace, run: Job, at: float) -> _Failure:
+    """Keep a failed run's output in its log."""
+    text = run.output()
+    log = args.logs / f"run-{run.data:04d}.log"
+    log.write_text(text)
+    records = args.logs / f"run-{run.data:04d}-records"
+    return _Failure(run.data, at, run.took, _last_failure_line(text), log,
+                    records if records.is_dir() else None)
+
+
+def _print_failure(failure: _Failure, interactive: bool) -> None:
+    if interactive:
+        print()
+    kept = f", records: {failure.records}/" if failure.records else ""
+    print(f"FAIL run {failure.number} at {clock(failure.at)} after {failure.took:.1f} s: "
+          f"{failure.reason} (log: {failure.log}{kept})", flush=True)
 
 
 if __name__ == "__main__":
