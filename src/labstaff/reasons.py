@@ -39,7 +39,7 @@ EXCEPTION_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(Error|Exception|Failure|
                             r"Interrupt|Timeout|Failed))(: (?P<message>.*))?$")
 THREAD_WARNING = re.compile(
     r"PytestUnhandledThreadExceptionWarning: Exception in thread (?P<name>.+)")
-HANDLER = re.compile(r"labrpc: handler (?P<handler>\S+) raised an exception:")
+HANDLER = re.compile(r"labrpc: handler (?P<handler>\S+) raised ")
 DUMP_START = re.compile(r"^Timeout \((?P<after>[\d:.]+)\)!$")
 DUMP_THREAD = re.compile(r"^(Current thread|Thread) (?P<id>0x[0-9a-f]+)")
 # t.Fatalf's TestFailure, pytest.fail's Failed: the message is the cause.

@@ -142,6 +142,8 @@ def _ranges(seeds: List[int]) -> str:
         parts.append(str(start) if start == prev else f"{start}-{prev}")
         if seed is not None:
             start = prev = seed
+    if len(parts) == 1 and "-" not in parts[0]:
+        return f"{parts[0]}-{parts[0]}"  # a bare N would be the seeds 1..N
     return ",".join(parts)
 
 
