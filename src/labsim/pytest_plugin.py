@@ -234,11 +234,14 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: Optional[pytest.Item]) 
         failed = any(rep.failed for rep in reports)
         hint = f"seed {seed}, strategy {sim.strategy.name}: replay with\n  " \
                f"{replay_command(config, item, seed)}"
+        # The simulation's notes go with the failure, where they are shown.
+        noted = next((rep for rep in reports if rep.failed),
+                     next((rep for rep in reports if rep.when == "teardown"), None))
         for rep in reports:
             if rep.failed:
                 rep.sections.append(("labsim", hint))
                 rep.user_properties.append((REPLAY_PROPERTY, replay_command(config, item, seed)))
-            if sim.notes and rep.when == "teardown":
+            if sim.notes and rep is noted:
                 rep.sections.append(("labsim notes", "\n".join(sim.notes)))
             item.ihook.pytest_runtest_logreport(report=rep)
         if failed:

@@ -3,9 +3,10 @@
 The check comes at the end of the test's call, once the harness has killed
 every peer (cfg.cleanup), and fails the call itself: the test is reported
 once, as failed, whatever its Passed line said. Threads started before the
-call (by fixtures) are not the test's. A test that failed otherwise is not
-checked: its failure is the news, and its threads are often a consequence.
-Only the lab's tests are checked (labtest.lab_tests).
+call (by fixtures) are not the test's. A test that failed otherwise keeps
+its own failure as the cause; its threads left running are named below it,
+in a section of its report. Only the lab's tests are checked
+(labtest.lab_tests).
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ THREAD_GRACE_S = 1.0
 # At most this many threads are named with where each one is.
 SHOWN = 3
 
+SECTION = "threads left running"
+
 _BEFORE = pytest.StashKey[FrozenSet[threading.Thread]]()
+_NOTE = pytest.StashKey[str]()
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)
@@ -38,13 +42,29 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, Any]:
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, Any]:
-    result = yield  # a failed test raises here, and is not checked
+    item.stash[_NOTE] = ""
+    try:
+        result = yield
+    except BaseException:
+        if lab_tests.is_lab_test(item):
+            left = _left_behind(item.stash.get(_BEFORE, frozenset()))
+            if left:
+                item.stash[_NOTE] = message(left)
+        raise
     if lab_tests.is_lab_test(item):
         left = _left_behind(item.stash.get(_BEFORE, frozenset()))
         if left:
             __tracebackhide__ = True
             raise TestFailure(message(left))
     return result
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Generator[None, Any, None]:
+    outcome = yield
+    note = item.stash.get(_NOTE, None) if call.when == "call" else None
+    if note:
+        outcome.get_result().sections.append((SECTION, note))
 
 
 def _left_behind(before: FrozenSet[threading.Thread]) -> List[threading.Thread]:

@@ -110,13 +110,12 @@ def check(config: pytest.Config) -> None:
     if wanted == chosen:
         return
     option, value = misread[0]
-    found = f"found {chosen}" if chosen else "found no settings file"
+    found = f"used {chosen}" if chosen else "found no settings file"
     instead = f" instead of {wanted}" if wanted else ""
     raise pytest.UsageError(
-        f"{option} {value}: pytest read {value} as a path to test before the lab's "
-        f"options were loaded, looked for its settings from there and {found}{instead}, "
-        f"so it would not collect the lab's tests.\n"
-        f"Write the option as one word: {option}={value}")
+        f"{option} {value}: pytest took {value} for a path to test (it reads the command "
+        f"line before the lab's options are loaded), {found}{instead}, and would not "
+        f"collect the lab's tests.\nWrite the option as one word: {option}={value}")
 
 
 @pytest.hookimpl(tryfirst=True)

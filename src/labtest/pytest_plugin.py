@@ -78,9 +78,10 @@ def t(request: pytest.FixtureRequest) -> Iterator[T]:
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.failed and report.nodeid not in _FAILED:
-        crash = getattr(report.longrepr, "reprcrash", None)
-        text = getattr(crash, "message", None) or str(report.longrepr or "")
-        _FAILED[report.nodeid] = (text.strip().splitlines() or [""])[0]
+        # (Imported here: pytest must load the plugins listed above itself,
+        # to rewrite their asserts, before anything imports them.)
+        from labtest.next_steps import cause
+        _FAILED[report.nodeid] = (cause(report).splitlines() or [""])[0]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
