@@ -47,6 +47,14 @@ def clean_env() -> dict:
     return env
 
 
+def handout_failure(readme: str, test: str) -> List[str]:
+    """The failure the handout pastes: from the test's ___ header to its last next step."""
+    lines = readme.splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(rf"^    _+ {test} _+$", line))
+    end = next(i for i in range(start, len(lines)) if "the run as a page:" in lines[i])
+    return [line[4:] for line in lines[start:end + 1]]
+
+
 def test_an_election_only_tree_installed_as_its_readme_says_fails_only_its_election_tests(
         tmp_path: Path) -> None:
     """The judged path: export 2A, follow the handout, run pytest."""
@@ -81,6 +89,9 @@ def test_an_election_only_tree_installed_as_its_readme_says_fails_only_its_elect
         in out
     # and each ends with what to run next
     assert out.count("raft-stress --sim -k Test") == 3, out
+    # The handout shows this very failure, as pytest prints it.
+    shown = handout_failure(readme, "TestReElection2A")
+    assert len(shown) > 10 and "\n".join(shown) in out, "\n".join(shown)
     summary = out.strip().splitlines()[-1]
     assert re.match(r"=+ 3 failed, \d+ passed in ", summary), summary
     collected = subprocess.run(
