@@ -46,7 +46,7 @@ def main() -> int:
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--sim",
              "--sim-check", f"--sim-strategy={args.strategy}",
-             f"--sim-seeds={','.join(map(str, seeds))}", "-k", name, "src/raft"],
+             f"--sim-seeds={','.join(f'{seed}-{seed}' for seed in seeds)}", "-k", name, "src/raft"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             env=dict(os.environ, RAFT_DEBUG="1"))
         out = done.stdout.decode(errors="replace")

@@ -46,7 +46,7 @@ def main() -> int:
         run = subprocess.run(
             [sys.executable, "-c", RUNNER, "-q", "-p", "no:cacheprovider", *PLUGINS,
              *TIMELINE_PLUGIN, "src/raft/test_raft.py", "-k", TEST, "--sim", f"--sim-seed={SEED}",
-             "--timeline", str(pages)],
+             f"--timeline={pages}"],
             cwd=tree, capture_output=True, text=True, timeout=300,
             env=dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"))
         page = pages / f"{TEST}.html"

@@ -110,6 +110,10 @@ DEAD_CHECK_INTERVAL_S = 0.1
 class LabrpcError(RuntimeError):
     """A fatal mistake in how the network or an RPC handler is used."""
 
+    # True when the network keeps it too (Network.fatal_error()): the harness
+    # then fails the test with it, and the thread it killed need not say so.
+    kept_by_network = False
+
 
 _CLOSED = object()  # put in a pending call's queue by Cleanup()
 
@@ -385,7 +389,9 @@ class Network:
 
     def _fatal_locked(self, message: str) -> LabrpcError:
         self._fatal_errors.append(message)
-        return LabrpcError(message)
+        error = LabrpcError(message)
+        error.kept_by_network = True
+        return error
 
     def Cleanup(self) -> None:
         """Fail every pending call now, and every later one at once."""
@@ -624,10 +630,17 @@ class Service:
                           plain(reply))
         except ReplyTypeError as err:
             return _HandlerFailed(f"labrpc: handler {svc_meth}: {err}")
-        except Exception:
-            return _HandlerFailed(
-                f"labrpc: handler {svc_meth} raised an exception:\n{traceback.format_exc()}"
-            )
+        except Exception as err:
+            return _HandlerFailed(_handler_raised(svc_meth, err))
+
+
+def _handler_raised(svc_meth: str, err: Exception) -> str:
+    """What a handler raised: the exception first, then its traceback from the
+    handler's own frame on (this module's dispatch is of no interest)."""
+    tb = err.__traceback__.tb_next if err.__traceback__ is not None else None
+    trace = "".join(traceback.format_exception(type(err), err, tb))
+    cause = "".join(traceback.format_exception_only(type(err), err)).strip()
+    return f"labrpc: handler {svc_meth} raised {cause}\n{trace}"
 
 
 _handling = threading.local()  # .labels: those of the server whose handler runs here

@@ -5,8 +5,9 @@
                                           is itself reproducible)
     pytest --sim --sim-seed 7731 -k TestFigure8Unreliable2C     replay one run
     pytest --sim --sim-strategy pct       random (default) or pct
-    pytest --sim --sim-seeds 1-500        run each test once per seed, in this
-                                          process (raft-stress --sim does this)
+    pytest --sim --sim-seeds 500          run each test once per seed, seeds 1..500,
+                                          in this process (raft-stress --sim does
+                                          this); A-B and comma lists as well
     pytest --sim --sim-check              run each seed twice; fail naming the
                                           first divergent event if they differ
     --sim-perturb MS                      how late a wake-up may come (default 5)
@@ -42,6 +43,9 @@ from labsim.errors import SimFailure
 from labsim.strategies import DEFAULT_PERTURB_S, NAMES
 
 DEFAULT_TIME_LIMIT_S = 120.0
+# A failed run's report carries its replay command under this name in its
+# user_properties (and so in --junitxml), for tools that point to it.
+REPLAY_PROPERTY = "sim_replay"
 
 _failures: List[str] = []
 _state: Dict[str, Any] = {}
@@ -53,8 +57,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run tests under virtual time and a seeded scheduler")
     group.addoption("--sim-seed", type=int, default=None,
                     help="the seed of every test (default: derived from the test's name)")
-    group.addoption("--sim-seeds", default=None,
-                    help="run each test once per seed: A-B, N, or a comma list")
+    group.addoption("--sim-seeds", default=None, metavar="SEEDS",
+                    help="run each test once per seed: N (the seeds 1..N), A-B, or a "
+                         "comma list of seeds and ranges; one seed alone is --sim-seed N")
     group.addoption("--sim-strategy", default="random", choices=NAMES,
                     help="how the next thread is chosen (default random)")
     group.addoption("--sim-perturb", type=float, default=DEFAULT_PERTURB_S * 1000,
@@ -87,6 +92,9 @@ def pytest_configure(config: pytest.Config) -> None:
             _state["seeds"] = seeds.parse_seeds(seed_list)
         except ValueError as err:
             raise pytest.UsageError(f"--sim-seeds: {err}") from None
+        if seeds.is_count(seed_list) and config.getoption("sim_seed") is not None:
+            raise pytest.UsageError("--sim-seed N runs one seed and --sim-seeds N the seeds "
+                                    "1..N: give one of them")
     if config.getoption("sim_perturb") < 0:
         raise pytest.UsageError("--sim-perturb must be >= 0 ms")
     if config.getoption("sim_step_cost") < 0:
@@ -226,10 +234,14 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: Optional[pytest.Item]) 
         failed = any(rep.failed for rep in reports)
         hint = f"seed {seed}, strategy {sim.strategy.name}: replay with\n  " \
                f"{replay_command(config, item, seed)}"
+        # The simulation's notes go with the failure, where they are shown.
+        noted = next((rep for rep in reports if rep.failed),
+                     next((rep for rep in reports if rep.when == "teardown"), None))
         for rep in reports:
             if rep.failed:
                 rep.sections.append(("labsim", hint))
-            if sim.notes and rep.when == "teardown":
+                rep.user_properties.append((REPLAY_PROPERTY, replay_command(config, item, seed)))
+            if sim.notes and rep is noted:
                 rep.sections.append(("labsim notes", "\n".join(sim.notes)))
             item.ihook.pytest_runtest_logreport(report=rep)
         if failed:
@@ -271,7 +283,30 @@ def _write_result(path: str, item: pytest.Item, seed: int, sim: Simulation, took
         out.write(json.dumps(line) + "\n")
 
 
+def describe(config: pytest.Config) -> Optional[str]:
+    """What the simulation runs, for the run's header line; None when it is off."""
+    if not _enabled(config):
+        return None
+    seed_list = config.getoption("sim_seeds")
+    fixed = config.getoption("sim_seed")
+    if seed_list is not None:
+        which = (f"seeds 1-{seeds.parse_seeds(seed_list)[-1]}" if seeds.is_count(seed_list)
+                 else f"seeds {seed_list}")
+    elif fixed is not None:
+        which = f"seed {fixed}"
+    else:
+        which = "each test's own seed"
+    return f"simulation ({which}, strategy {config.getoption('sim_strategy')})"
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    config = terminalreporter.config
+    seed_list = config.getoption("sim_seeds", None) if _enabled(config) else None
+    if seed_list is not None and seeds.is_count(seed_list):
+        count = int(seed_list)
+        terminalreporter.write_line(
+            f"labsim: --sim-seeds {count} ran the seeds 1-{count}; "
+            f"--sim-seed {count} runs seed {count} alone")
     if not _failures:
         return
     terminalreporter.section("labsim: failing seeds, and how to replay each")

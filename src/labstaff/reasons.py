@@ -23,6 +23,7 @@ A failure's cause is looked for in this order, most specific first:
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -39,7 +40,7 @@ EXCEPTION_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(Error|Exception|Failure|
                             r"Interrupt|Timeout|Failed))(: (?P<message>.*))?$")
 THREAD_WARNING = re.compile(
     r"PytestUnhandledThreadExceptionWarning: Exception in thread (?P<name>.+)")
-HANDLER = re.compile(r"labrpc: handler (?P<handler>\S+) raised an exception:")
+HANDLER = re.compile(r"labrpc: handler (?P<handler>\S+) raised ")
 DUMP_START = re.compile(r"^Timeout \((?P<after>[\d:.]+)\)!$")
 DUMP_THREAD = re.compile(r"^(Current thread|Thread) (?P<id>0x[0-9a-f]+)")
 # t.Fatalf's TestFailure, pytest.fail's Failed: the message is the cause.
@@ -68,14 +69,21 @@ def clip(text: str, limit: int = DETAIL_CHARS) -> str:
 
 
 def _unprefixed(lines: List[str]) -> List[str]:
-    """Lines with pytest's exception-group bars ('    | ') and 'E   ' taken off."""
-    out = []
-    for line in lines:
+    """Lines with pytest's exception-group bars ('    | ') taken off, and each run
+    of E lines without its 'E' and the indent its lines share (a traceback
+    quoted in a failure's message then reads as one)."""
+    out: List[str] = []
+    quoted: List[str] = []
+    for line in lines + [""]:
         line = re.sub(r"^\s*(\| ?)+", "", line)
-        if line.startswith("E "):
-            line = line[2:].lstrip() if not line[2:4].isspace() else line[2:]
+        if line == "E" or line.startswith("E "):
+            quoted.append(line[1:].rstrip())
+            continue
+        if quoted:
+            out.extend(textwrap.dedent("\n".join(quoted)).split("\n"))
+            quoted = []
         out.append(line.rstrip())
-    return out
+    return out[:-1]
 
 
 def _tracebacks(lines: List[str]) -> List[List[str]]:

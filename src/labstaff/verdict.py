@@ -60,6 +60,9 @@ class _Guard:
         import labrpc.affinity
         import labrpc.record
         import labtest.applych
+        import labtest.failures
+        import labtest.lab_tests
+        import labtest.leftover_threads
         import labtest.pytest_plugin
         import labtest.testing
         import monitors.pytest_plugin
@@ -80,7 +83,8 @@ class _Guard:
         self.snapshot = Snapshot()
         for module in (labtest.testing, raft.persister, labrpc, labrpc.affinity, labrpc.record,
                        labgob, racecheck, labtest.pytest_plugin, monitors.rules, monitors.recording,
-                       monitors.pytest_plugin, labtest.applych, sys.modules[__name__]):
+                       monitors.pytest_plugin, labtest.applych, labtest.lab_tests,
+                       labtest.leftover_threads, labtest.failures, sys.modules[__name__]):
             self.snapshot.add_module(module, REBOUND_AS_IT_RUNS.get(module.__name__, ()))
         self.snapshot.add_object("pytest.fail", pytest, "fail")
         self.snapshot.add_object("threading.enumerate", threading, "enumerate")

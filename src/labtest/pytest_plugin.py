@@ -6,17 +6,23 @@ tests and the project's own:
     --race (RAFT_RACE=1)       the race checker (racecheck; its reports
                                on a test that failed otherwise: racecheck.pytest_plugin)
     --sim ...                  deterministic simulation (labsim.pytest_plugin)
-    a thread-leak check        a test fails if its threads outlive it by 1 s
-    the Passed lines           repeated at the end, as `go test` prints them
+    the Passed lines           repeated at the end, as `go test` prints them, with
+                               a --- FAIL line for each test that failed
     --no-monitors              the run's record and the monitors (monitors.pytest_plugin)
+    RAFT_DEBUG=1               DPrintf on: passing tests show their output too
+                               (-rP), so `... 2>&1 | raft-logview` always has lines
+and, each in its own module, for the lab's tests only (labtest.lab_tests):
+    labtest.leftover_threads   a test fails if its threads outlive it by 1 s
+    labtest.failures           a failure reported cause first, once
+    labtest.next_steps         each failure ends with what to run next
+    labtest.run_header         one header line naming the lab's options that are on
+    labtest.path_options       `--timeline DIR` (two words) that misled pytest fails loudly
 """
 
 from __future__ import annotations
 
 import os
-import threading
-import time
-from typing import Iterator, List, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -27,13 +33,17 @@ from labtest.testing import T
 # reports, --sim), each its own module; pytest loads them with this one.
 # The timeline (labtools) has its own entry point, and the grader names its
 # verdict plugin itself: neither package is below this one.
-pytest_plugins = ["monitors.pytest_plugin", "racecheck.pytest_plugin", "labsim.pytest_plugin"]
+pytest_plugins = ["monitors.pytest_plugin", "racecheck.pytest_plugin", "labsim.pytest_plugin",
+                  "labtest.lab_tests", "labtest.leftover_threads", "labtest.failures",
+                  "labtest.next_steps", "labtest.run_header", "labtest.path_options"]
 
 # Lines each test printed through t.Log (its "Test ..." and "Passed" lines).
 _REPORTS: List[Tuple[str, List[str]]] = []
+# The first line of each failed test's cause, for its --- FAIL line.
+_FAILED: Dict[str, str] = {}
 
-# How long the threads a test started may take to end after it returns.
-THREAD_GRACE_S = 1.0
+# DPrintf's switch (raft.util reads it; raft is above this package).
+DEBUG_ENV = "RAFT_DEBUG"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,6 +58,13 @@ def pytest_configure(config: pytest.Config) -> None:
     # (Set here: setup.cfg cannot hold a '%' for both setuptools and pytest.)
     if config.getoption("log_format") is None and not config.getini("log_format"):
         config.option.log_format = "%(message)s"
+    # With DPrintf on, a passing test's lines are shown too (as Go prints
+    # them): `RAFT_DEBUG=1 pytest -k X 2>&1 | raft-logview` has lines to read.
+    debug = os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+    chars = config.getoption("reportchars", None)
+    if debug and chars is not None and "P" not in chars and "A" not in chars \
+            and "N" not in chars:
+        config.option.reportchars = chars + "P"
 
 
 @pytest.fixture
@@ -59,29 +76,21 @@ def t(request: pytest.FixtureRequest) -> Iterator[T]:
         _REPORTS.append((request.node.nodeid, handle.output))
 
 
-@pytest.fixture(autouse=True)
-def no_thread_left_behind() -> Iterator[None]:
-    """Fail a test that leaves threads running after its cleanup."""
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + THREAD_GRACE_S
-    while True:
-        left = [th for th in threading.enumerate() if th not in before and th.is_alive()]
-        if not left or time.monotonic() > deadline:
-            break
-        time.sleep(0.01)
-    if left:
-        names = sorted({th.name for th in left})
-        pytest.fail(
-            f"{len(left)} thread(s) still running {THREAD_GRACE_S:.0f} s after the "
-            f"test ended: {', '.join(names)}"
-        )
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.failed and report.nodeid not in _FAILED:
+        # (Imported here: pytest must load the plugins listed above itself,
+        # to rewrite their asserts, before anything imports them.)
+        from labtest.next_steps import cause
+        _FAILED[report.nodeid] = (cause(report).splitlines() or [""])[0]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not _REPORTS:
         return
     terminalreporter.section("Raft tester output (as go test prints it)")
-    for _, lines in _REPORTS:
+    for nodeid, lines in _REPORTS:
         for line in lines:
             terminalreporter.write_line(line)
+        if nodeid in _FAILED:
+            name = nodeid.rpartition("::")[2]
+            terminalreporter.write_line(f"--- FAIL: {name}: {_FAILED[nodeid]}")

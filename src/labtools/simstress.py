@@ -101,6 +101,8 @@ def seed_ranges(seeds: List[int]) -> str:
         parts.append(f"{start}-{prev}")
         if seed is not None:
             start = prev = seed
+    if len(parts) == 1 and "-" not in parts[0]:
+        return f"{parts[0]}-{parts[0]}"  # a bare N would be the seeds 1..N
     return ",".join(parts)
 
 

@@ -68,7 +68,8 @@ def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     sim = parser.add_argument_group("simulation (labtools.simstress)")
     sim.add_argument("--sim", action="store_true",
                      help="run seeds under the simulation, many to a process (-n N: 1..N)")
-    sim.add_argument("--seeds", default=None, help="with --sim: the seeds, A-B or a list")
+    sim.add_argument("--seeds", default=None,
+                     help="with --sim: the seeds: N (1..N), A-B, or a comma list (instead of -n)")
     sim.add_argument("--sim-strategy", default="random", choices=("random", "pct"),
                      help="with --sim: the scheduling strategy (default random)")
     sim.add_argument("--batch", type=int, default=100,

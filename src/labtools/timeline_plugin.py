@@ -1,14 +1,21 @@
 """pytest --timeline DIR: a timeline page (labtools.timeline) for each failing test.
 
-    pytest -k 2A --timeline out/                     a page per failing test, in out/
-    pytest -k TestReElection2A --timeline out/ --timeline-all     every test's page
+    pytest -k 2A --timeline=out/                     a page per failing test, in out/
+    pytest -k TestReElection2A --timeline=out/ --timeline-all     every test's page
     RAFT_TIMELINE=out/ pytest -k 2A                  the same (RAFT_TIMELINE_ALL=1: every test)
+
+Write --timeline=DIR as one word: pytest reads the value of `--timeline DIR`
+as a path to test when DIR exists outside the lab's tree, before this
+plugin is loaded (labtest.path_options stops such a run, naming the fix).
 
 A page is named after its test (out/TestReElection2A.html; a test that made
 several Configs gets TestX.html, TestX-2.html, ...). The pages are drawn from
 the run's record, monitors.pytest_plugin.records_of(item): one Record per
-Config the test made. A test without a record gets no page, and the summary
-at the end says why (the record was off).
+Config the test made, with the test's DPrintf lines (on while the timeline
+is: raft.util keeps them in the record even without RAFT_DEBUG, which
+prints them). A test without a record gets no page, and the summary at the
+end says why (the record was off); a run that drew no page at all says so.
+Each page is named in its test's failure too (labtest.next_steps).
 
 Loaded from its own `pytest11` entry point (raftlab-timeline); the grader
 names it with -p.
@@ -23,10 +30,17 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
+from labtest import next_steps, path_options, run_header
 from monitors.pytest_plugin import records_of as recorded
 
 ENV_DIR = "RAFT_TIMELINE"
 ENV_ALL = "RAFT_TIMELINE_ALL"
+# raft.util's switch that keeps DPrintf lines in the record without printing
+# them (raft is above labtest but below this package; read by the harness's
+# first Config, after this plugin is configured).
+ENV_KEEP_DPRINTF = "RAFT_RECORD_DPRINTF"
+
+path_options.takes_path("--timeline")
 
 
 def _truthy(value: Optional[str]) -> bool:
@@ -52,8 +66,11 @@ def pytest_configure(config: pytest.Config) -> None:
         # (an explicit RAFT_RECORD=0 still wins, and the page then says why
         # there is none).
         os.environ.setdefault("RAFT_RECORD", "1")
-        config.pluginmanager.register(TimelineWriter(Path(folder).resolve(), every),
-                                      "raft-timeline-writer")
+        os.environ.setdefault(ENV_KEEP_DPRINTF, "1")
+        where = Path(folder).resolve()
+        run_header.add(config, f"timeline pages go to {where}"
+                               f"{' (every test)' if every else ' (failing tests)'}")
+        config.pluginmanager.register(TimelineWriter(where, every), "raft-timeline-writer")
 
 
 def records_of(item: pytest.Item) -> Tuple[List[Any], str]:
@@ -121,12 +138,16 @@ class TimelineWriter:
         verdict = "failed" if failure is not None else "passed"
         for number, record in enumerate(records, 1):
             stem = name if number == 1 else f"{name}-{number}"
-            self.written.append(write_page(
-                record, self.folder / f"{stem}.html", title=item.nodeid,
-                verdict=verdict, note=failure))
+            page = write_page(record, self.folder / f"{stem}.html", title=item.nodeid,
+                              verdict=verdict, note=failure)
+            self.written.append(page)
+            next_steps.page_written(item.nodeid, page)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.written and not self.missing:
+            why = ("no test failed (--timeline-all draws passing tests too)"
+                   if terminalreporter.stats.get("passed") else "no test ran")
+            terminalreporter.write_line(f"timeline: no page written into {self.folder}: {why}")
             return
         terminalreporter.section("timeline pages")
         for path in self.written:

@@ -44,6 +44,10 @@ from raft.persister import MakePersister, Persister
 from raft.raft import ApplyMsg, Make, Raft
 from labtest.testing import T, TestFailure
 
+# pytest leaves the harness's frames out of a failure's traceback: the test's
+# line and the student's code are the news (pytest --fulltrace shows them).
+__tracebackhide__ = True
+
 # The tester lets a solution take a whole second to elect a leader, much more
 # than the paper's timeouts.
 RaftElectionTimeout = 1.0

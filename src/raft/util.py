@@ -2,9 +2,13 @@
 
 Off by default. Turn it on with the environment variable RAFT_DEBUG=1
 (before the test process starts). Lines go to the "raft" logger at DEBUG
-level, so pytest shows them under "Captured log call" for a failing test
-and keeps them out of the way for passing ones; outside pytest, configure
-logging (python -m raft does) to see them.
+level: pytest shows them under "Captured log call" (for passing tests too,
+at the end: the lab's plugin adds -rP while RAFT_DEBUG is on, so
+`RAFT_DEBUG=1 pytest -k X 2>&1 | raft-logview` always has lines to read);
+outside pytest, configure logging (raft-demo --debug does) to see them.
+
+RAFT_RECORD_DPRINTF=1 (the timeline sets it) turns DPrintf on without
+printing: its lines go only into the run's record, for the timeline page.
 
 Like Go's log.Printf, each line starts with its time: milliseconds since the
 process started debugging, six digits or more (raft-logview reads
@@ -31,11 +35,20 @@ import labsim
 from labsim.clock import MONOTONIC_ORIGIN
 
 ENV_VAR = "RAFT_DEBUG"
+KEEP_ENV = "RAFT_RECORD_DPRINTF"
 
 logger = logging.getLogger("raft")
 
-Debug = os.environ.get(ENV_VAR, "").strip().lower() not in ("", "0", "false", "no", "off")
-if Debug:
+
+def _switched_on(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+# Debug: DPrintf does anything at all (code may test it before building a
+# costly line). Its lines are printed only with RAFT_DEBUG: the logger's
+# level lets them through.
+Debug = _switched_on(ENV_VAR) or _switched_on(KEEP_ENV)
+if _switched_on(ENV_VAR):
     logger.setLevel(logging.DEBUG)
 
 
@@ -79,7 +92,12 @@ def set_thread_peer(peer: Optional[int]) -> None:
 
 
 def add_record(record: Any) -> None:
+    global Debug
     _records.append(record)
+    # RAFT_RECORD_DPRINTF may be set after this module was imported (by the
+    # timeline's plugin, in a process that imported raft before pytest).
+    if not Debug and _switched_on(KEEP_ENV):
+        Debug = True
 
 
 def remove_record(record: Any) -> None:

@@ -78,7 +78,8 @@ def test_same_seed_same_run_other_seed_other_run():
     assert code1 == code2 == code3 == 0, out1 + out2 + out3
     assert len(_passed_lines(out1)) == 2
     # Hash seed and debug output change nothing; another seed changes the run.
-    assert _passed_lines(out1) == _passed_lines(out2)
+    # (RAFT_DEBUG shows passing tests' output too, Passed lines included.)
+    assert _passed_lines(out1) == list(dict.fromkeys(_passed_lines(out2)))
     assert _passed_lines(out1) != _passed_lines(out3)
 
 
@@ -387,10 +388,32 @@ def test_threads_reuse_os_threads_but_not_their_state(tmp_path):
 def test_seed_lists_and_default_seeds():
     from labsim import parse_seeds, seed_for
     assert parse_seeds("1-3,7") == [1, 2, 3, 7]
+    assert parse_seeds("3") == [1, 2, 3]          # a bare N: how many seeds
+    assert parse_seeds("7-7") == [7]
+    assert parse_seeds("5,9") == [5, 9]           # in a list, a number is one seed
+    for bad in ("0", "", "x"):
+        with pytest.raises(ValueError, match="bad seed list"):
+            parse_seeds(bad)
     assert seed_for("TestInitialElection2A") == seed_for("TestInitialElection2A")
     assert seed_for("TestInitialElection2A") != seed_for("TestReElection2A")
     with pytest.raises(ValueError, match="bad seed list"):
         parse_seeds("5-1")
+
+
+def test_sim_seeds_n_runs_seeds_1_to_n_and_says_so(tmp_path):
+    (tmp_path / "test_seeds.py").write_text(
+        "import labsim\n\n"
+        "def test_seed():\n"
+        "    print('SEED', labsim.active().seed)\n")
+    code, out, _ = _run([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider",
+                         "test_seeds.py", "--sim", "--sim-seeds", "3"], tmp_path)
+    assert code == 0, out[-3000:]
+    assert re.findall(r"SEED (\d+)", out) == ["1", "2", "3"]
+    assert "labsim: --sim-seeds 3 ran the seeds 1-3; --sim-seed 3 runs seed 3 alone" in out
+    code, out, _ = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                         "test_seeds.py", "--sim", "--sim-seeds", "3", "--sim-seed", "3"],
+                        tmp_path)
+    assert code == 4 and "give one of them" in out, out[-3000:]
 
 
 # --- a failing seed replays ---------------------------------------------------------
@@ -425,8 +448,8 @@ def test_a_failing_seed_replays_to_the_same_failure_and_log(tmp_path):
         code, out, _ = _pytest(sandbox, "src/raft/test_raft.py", "-k", first["name"], "--sim",
                                f"--sim-seed={first['seed']}", env_extra={"RAFT_DEBUG": "1"})
         assert code == 1, out[-3000:]
-        assert f"replay with\n  pytest --sim --sim-seed {first['seed']} -k {first['name']}" \
-            in out
+        assert f"replay it exactly:  pytest --sim --sim-seed {first['seed']} -k " \
+            f"{first['name']}" in out
         replays.append(_failure_lines(out))
     assert replays[0] == replays[1]
     assert any(DPRINTF.search(line) for line in replays[0])  # DPrintf lines kept

@@ -48,6 +48,14 @@ def clean_env() -> dict:
     return env
 
 
+def handout_failure(readme: str, test: str) -> List[str]:
+    """The failure the handout pastes: from the test's ___ header to its last next step."""
+    lines = readme.splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(rf"^    _+ {test} _+$", line))
+    end = next(i for i in range(start, len(lines)) if "the run as a page:" in lines[i])
+    return [line[4:] for line in lines[start:end + 1]]
+
+
 def test_an_election_only_tree_installed_as_its_readme_says_fails_only_its_election_tests(
         tmp_path: Path) -> None:
     """The judged path: export 2A, follow the handout, run pytest."""
@@ -70,11 +78,21 @@ def test_an_election_only_tree_installed_as_its_readme_says_fails_only_its_elect
     assert sorted(failed) == sorted(f"src/raft/test_raft.py::{name}" for name in
                                     ("TestInitialElection2A", "TestReElection2A",
                                      "TestManyElections2A")), out
-    # Each failure's own message (pytest's E line; the short summary repeats it
-    # in full only under CI, where it does not truncate).
-    messages = re.findall(r"^E\s+labtest\.testing\.TestFailure: expected one leader, got none$",
-                          out, flags=re.MULTILINE)
+    # Each failure's own message, cause first: pytest's E line, the Go
+    # tester's --- FAIL line, and the short summary (pytest cuts it at the
+    # terminal's width: 80 columns here).
+    messages = re.findall(r"^E\s+expected one leader, got none$", out, flags=re.MULTILINE)
     assert len(messages) == 3, out
+    fails = re.findall(r"^--- FAIL: Test\w+2A: expected one leader, got none$", out,
+                       flags=re.MULTILINE)
+    assert len(fails) == 3, out
+    assert "FAILED src/raft/test_raft.py::TestReElection2A - expected one leader, got none" \
+        in out
+    # and each ends with what to run next
+    assert out.count("raft-stress --sim -k Test") == 3, out
+    # The handout shows this very failure, as pytest prints it.
+    shown = handout_failure(readme, "TestReElection2A")
+    assert len(shown) > 10 and "\n".join(shown) in out, "\n".join(shown)
     summary = out.strip().splitlines()[-1]
     assert re.match(r"=+ 3 failed, \d+ passed in ", summary), summary
     collected = subprocess.run(

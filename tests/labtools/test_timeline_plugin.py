@@ -143,3 +143,31 @@ def test_a_simulated_seed_draws_the_same_page_on_every_replay(tmp_path: Path) ->
         assert done.returncode == 0, done.stdout[-3000:]
         pages.append((folder / "TestReElection2A.html").read_bytes())
     assert pages[0] == pages[1] and b"S0" in pages[0]
+
+
+DPRINTF_IN_A_CLUSTER = '''
+from raft.config import make_config
+from raft.util import DPrintf
+
+
+def test_prints(t):
+    with make_config(t, 1, False):
+        DPrintf("%-6s S%d T%d %s", "VOTE", 0, 1, "a line for the page")
+    assert False, "fails, so that it gets a page"
+'''
+
+
+def test_the_page_carries_dprintf_lines_without_raft_debug(tmp_path: Path) -> None:
+    (tmp_path / "test_cases.py").write_text(DPRINTF_IN_A_CLUSTER)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("RAFT_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_cases.py",
+         "--timeline=out"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=environ)
+    assert result.returncode == 1, result.stdout
+    assert "a line for the page" not in result.stdout     # kept, not printed
+    page = (tmp_path / "out" / "test_prints.html").read_text()
+    assert "<b>1</b> DPrintf lines" in page
+    assert "a line for the page" in page
+    # The failure names its page among the next steps.
+    assert f"the run as a page:  {tmp_path / 'out' / 'test_prints.html'}" in result.stdout

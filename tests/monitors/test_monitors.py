@@ -441,7 +441,7 @@ def test_the_solution_gives_one_vote(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_planted_fast_heartbeats_fail_and_no_monitors_gives_gos_verdict(tmp_path: Path) -> None:
     output = run_test(tmp_path, "heartbeat_too_fast", "TestInitialElection2A")
-    assert "TestFailure: Raft rule broken: heartbeat rate: S" in output
+    assert "E   Raft rule broken: heartbeat rate: S" in output
     assert "at most 10 a second are allowed" in output
     output = run_test(tmp_path / "off", "heartbeat_too_fast", "TestInitialElection2A",
                       "--no-monitors")
@@ -561,7 +561,7 @@ def test_a_planted_applych_deadlock_is_named_and_fails_the_test_soon(tmp_path: P
     t0 = time.monotonic()
     output = run_test(tmp_path, "apply_holding_lock", "TestSnapshotBasic2D")
     assert "1 failed" in output
-    assert "TestFailure: applyCh deadlock: S" in output
+    assert "E   applyCh deadlock: S" in output
     assert "in _applier: self.applyCh.put(msg)" in output
     assert "in Snapshot: with self.mu:" in output
     assert time.monotonic() - t0 < 60
