@@ -7,7 +7,7 @@
     is_count("100")                     whether the text is a bare N
 
 A bare N means the N seeds 1..N everywhere a list of seeds is taken
-(`pytest --sim-seeds`, `raft-stress --seeds`, `raft-grade --sim-seeds`): the
+(`pytest --sim-seeds`, `raft-stress --seeds`, the grader's `--sim-seeds`): the
 question behind it is "how many seeds?". One seed alone is `--sim-seed N`,
 or the list "N-N". Inside a comma list a number is that one seed.
 """
