@@ -110,18 +110,19 @@ class Monitors:
 
     def _call(self, event: Event) -> None:
         call = read_call(event)
-        if call is None:
-            return
+        kind = call.method
+        if call.src is None and call.sender_role == LEADER:
+            kind = UNATTRIBUTED
+        handlers = self._on_call.get(kind)
+        if handlers is None:
+            return  # not one of Figure 2's RPCs
         if call.term is None:
             if "term" not in call.args and not self._term_noted:
                 self._term_noted = True
                 self.note(f"monitor: cannot check the rules on RPCs: {event['method']}'s args "
                           "have no Term (Figure 2's name, any case, underscores ignored)")
             return
-        kind = call.method
-        if call.src is None and call.sender_role == LEADER:
-            kind = UNATTRIBUTED
-        for handler in self._on_call[kind]:
+        for handler in handlers:
             handler(call)
 
     # --- a violation ---------------------------------------------------------

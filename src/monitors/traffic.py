@@ -6,13 +6,16 @@ the traffic here, so both see the same fields and the same roles.
     fields(value)       an args or reply dict keyed by Figure 2's names
                         normalised: any case, underscores ignored
                         ({"Term": 3, "vote_granted": 1} -> {"term": 3, "votegranted": 1})
-    call = read_call(event)   a Call for an "rpc" event of RequestVote,
-                        AppendEntries or InstallSnapshot (None for any other)
+    call = read_call(event)   the Call of an "rpc" event
         call.term, call.reply_term   the sender's and the handler's terms
         call.log        AppendEntries' PrevLogIndex, PrevLogTerm, Entries,
                         LeaderCommit (a LogFields), or None
-        call.sender_role    the role the sender shows by sending it
-    sightings(call)     what the call shows of its two peers' roles and terms
+        call.sender_role    the role the sender shows by sending it (LEADER
+                        for AppendEntries and InstallSnapshot, CANDIDATE for
+                        RequestVote, None for a method not of Figure 2)
+    sightings(call)     what the call shows of its two peers' roles and terms:
+                        [Sighting(at, peer, role, term)], role one of LEADER,
+                        CANDIDATE, FOLLOWER, IN_TERM, FOLLOWS
 
 Who sent what to whom is the network's own knowledge (the event's src and
 dst), never the args' CandidateId or LeaderId.
@@ -109,7 +112,7 @@ def log_fields(args: Dict[str, Any]) -> Optional[LogFields]:
 class Call:
     """One RPC of the record, its args and reply keyed by normalised names."""
     event: Event
-    method: str                 # REQUEST_VOTE, APPEND_ENTRIES or INSTALL_SNAPSHOT
+    method: str                 # normalised: REQUEST_VOTE, APPEND_ENTRIES, INSTALL_SNAPSHOT, ...
     src: Any                    # None: an end no peer owns
     dst: Any
     sent: float
@@ -120,15 +123,12 @@ class Call:
     term: Optional[int]         # the args' Term (None: absent or not a number)
     reply_term: Optional[int]
     log: Optional[LogFields]    # AppendEntries only
-    sender_role: str            # what src shows itself to be by sending it
+    sender_role: Optional[str]  # what src shows itself to be by sending it (SENDER_ROLES)
 
 
-def read_call(event: Event) -> Optional[Call]:
-    """The Call of an "rpc" event of Figure 2's RPCs; None for any other method."""
+def read_call(event: Event) -> Call:
+    """The Call of an "rpc" event (its sender_role None for a method not of Figure 2)."""
     method = _method_of(event.get("method", ""))
-    role = SENDER_ROLES.get(method)
-    if role is None:
-        return None
     args = fields(event.get("args"))
     term = args.get("term")
     reply = event.get("reply")
@@ -141,7 +141,8 @@ def read_call(event: Event) -> Optional[Call]:
     return Call(event, method, event.get("src"), event.get("dst"), event["sent"],
                 event.get("handled"), event["outcome"], args, reply,
                 term if type(term) is int else None,  # a bool is no term
-                reply_term, log_fields(args) if method == APPEND_ENTRIES else None, role)
+                reply_term, log_fields(args) if method == APPEND_ENTRIES else None,
+                SENDER_ROLES.get(method))
 
 
 class Sighting(NamedTuple):
@@ -163,7 +164,8 @@ def sightings(call: Call) -> List[Sighting]:
     seen: List[Sighting] = []
     asked, answered = call.term, call.reply_term
     if call.src is not None and asked is not None:
-        seen.append(Sighting(call.sent, call.src, call.sender_role, asked))
+        if call.sender_role is not None:
+            seen.append(Sighting(call.sent, call.src, call.sender_role, asked))
         if call.outcome == "ok" and answered is not None and answered > asked:
             seen.append(Sighting(call.event["done"], call.src, FOLLOWER, answered))
     if call.dst is not None and answered is not None and call.handled is not None:
