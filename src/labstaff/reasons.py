@@ -44,7 +44,7 @@ HANDLER = re.compile(r"labrpc: handler (?P<handler>\S+) raised ")
 DUMP_START = re.compile(r"^Timeout \((?P<after>[\d:.]+)\)!$")
 DUMP_THREAD = re.compile(r"^(Current thread|Thread) (?P<id>0x[0-9a-f]+)")
 # t.Fatalf's TestFailure, pytest.fail's Failed: the message is the cause.
-# How the monitors (monitors.rules) and the harness's applyCh start their reports.
+# How the monitors (monitors.dispatch) and the harness's applyCh start their reports.
 BROKEN_RULE_MARKS = ("Raft rule broken:", "applyCh deadlock:")
 TESTER_PREFIX = re.compile(r"^((labtest\.testing\.)?TestFailure|Failed): ")
 

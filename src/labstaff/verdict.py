@@ -67,7 +67,7 @@ class _Guard:
         import labtest.testing
         import monitors.pytest_plugin
         import monitors.recording
-        import monitors.rules
+        import monitors.rules  # noqa: F401 - loads every rule module (snapshotted below)
         import racecheck
         import raft.persister
 
@@ -81,10 +81,13 @@ class _Guard:
         self._handles: Dict[str, Any] = {}
         self._late_problem: Optional[str] = None
         self.snapshot = Snapshot()
+        # Every module of the monitors: the dispatcher, the traffic's reading, each rule.
+        monitor_modules = [module for name, module in sorted(sys.modules.items())
+                           if name.startswith("monitors.")]
         for module in (labtest.testing, raft.persister, labrpc, labrpc.affinity, labrpc.record,
-                       labgob, racecheck, labtest.pytest_plugin, monitors.rules, monitors.recording,
-                       monitors.pytest_plugin, labtest.applych, labtest.lab_tests,
-                       labtest.leftover_threads, labtest.failures, sys.modules[__name__]):
+                       labgob, racecheck, labtest.pytest_plugin, *monitor_modules,
+                       labtest.applych, labtest.lab_tests, labtest.leftover_threads,
+                       labtest.failures, sys.modules[__name__]):
             self.snapshot.add_module(module, REBOUND_AS_IT_RUNS.get(module.__name__, ()))
         self.snapshot.add_object("pytest.fail", pytest, "fail")
         self.snapshot.add_object("threading.enumerate", threading, "enumerate")

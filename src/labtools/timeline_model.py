@@ -1,12 +1,13 @@
 """What the timeline page draws, worked out from a run's record.
 
     check_events(events)          raise RecordError naming the first bad event
-    roles(events, peers, t_end)   [[peer, t0, t1, role, term], ...]: who led, ran, followed
+    roles(events, peers, t_end)   [Band(peer, t0, t1, role, term), ...]: who led, ran, followed
     page_data(events)             the page's data: lanes, RPCs, shades, marks, logs
 
 A record is a list of event dicts (seq, t, kind, ...) as the run's record
 (labrpc.record) makes them: meta, rpc, harness, log, violation. Roles are not in the
-record; they are read from the traffic, as a student would:
+record; they are read from the traffic as the monitors read it (monitors.traffic:
+Figure 2's field names in any case, what each call shows of its peers' roles):
   - a peer that sends AppendEntries or InstallSnapshot in term T leads T;
   - a peer that sends RequestVote in term T is a candidate in T;
   - a peer whose reply carries term T is in T; it follows if T is newer than
@@ -18,8 +19,11 @@ Observations older than the peer's known term are stale (a late reply) and chang
 nothing.
 
 Times in the page's data are whole microseconds since the record began; dicts
-(an RPC's args and reply, an event's fields) are packed by Packer. The page is
-deterministic: the same record gives the same bytes.
+(an RPC's args and reply, an event's fields) are packed by Packer. The data is
+built from named records (RpcRow, Band, Mark, Span, LogLine) and written in the
+page's compact form (page.js reads it): a column list per field for the RPCs and
+log lines, under short keys (RPC_COLUMNS), and a list per band, mark or span.
+The page is deterministic: the same record gives the same bytes.
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+from monitors import traffic
 
 ROLES = ("follower", "candidate", "leader", "down")
 OUTCOMES = ("ok", "request_dropped", "reply_dropped", "disconnected", "dead_server", "cleanup")
-LEADER_METHODS = ("AppendEntries", "InstallSnapshot")
 # Field values longer than this are cut in the page (a snapshot's Data, a long
 # command): the page stays small and the details stay readable.
 MAX_TEXT = 240
@@ -90,18 +95,6 @@ def check_events(events: Sequence[Any]) -> None:
 
 def _us(seconds: float) -> int:
     return int(round(seconds * 1_000_000))
-
-
-def _short_method(method: str) -> str:
-    return method.rsplit(".", 1)[-1]
-
-
-def _term(fields: Any) -> Optional[int]:
-    if isinstance(fields, dict):
-        term = fields.get("Term")
-        if isinstance(term, int) and not isinstance(term, bool):
-            return term
-    return None
 
 
 def compact(value: Any, depth: int = 0) -> Any:
@@ -174,52 +167,62 @@ def _peer_count(events: Sequence[Dict[str, Any]]) -> int:
     return max(declared, seen + 1)
 
 
-def _observations(events: Sequence[Dict[str, Any]]) -> List[Tuple[float, int, int, str, int]]:
-    """(time, seq, peer, what, term) for every hint of a peer's role or term."""
-    seen: List[Tuple[float, int, int, str, int]] = []
+# What a harness event shows of a peer's role (an Observation's what, besides
+# the sightings' roles).
+DOWN = "down"
+RESTART = "restart"
+
+
+class Observation(NamedTuple):
+    """A hint of a peer's role or term: a harness action, or a traffic.Sighting."""
+    at: float
+    seq: int
+    peer: int
+    what: str       # DOWN, RESTART, or a Sighting's role
+    term: int       # -1 for a harness action
+
+
+class Band(NamedTuple):
+    """A peer's role and term over [t0, t1]."""
+    peer: int
+    t0: float
+    t1: float
+    role: str       # one of ROLES
+    term: int
+
+
+def _observations(events: Sequence[Dict[str, Any]]) -> List[Observation]:
+    """Every hint of a peer's role or term, in time order."""
+    seen: List[Observation] = []
     started = set()     # a crash before a peer's first start is start1's setup
     for event in events:
         seq = event["seq"]
         kind = event["kind"]
         if kind == "harness" and isinstance(event.get("peer"), int):
             if event.get("action") == "crash" and event["peer"] in started:
-                seen.append((event["t"], seq, event["peer"], "down", -1))
+                seen.append(Observation(event["t"], seq, event["peer"], DOWN, -1))
             elif event.get("action") == "start":
                 started.add(event["peer"])
-                seen.append((event["t"], seq, event["peer"], "restart", -1))
-            continue
-        if kind != "rpc":
-            continue
-        method = _short_method(str(event["method"]))
-        src, dst = event["src"], event["dst"]
-        asked = _term(event.get("args"))
-        answered = _term(event.get("reply"))
-        if src is not None and asked is not None:
-            if method in LEADER_METHODS:
-                seen.append((event["sent"], seq, src, "leader", asked))
-            elif method == "RequestVote":
-                seen.append((event["sent"], seq, src, "candidate", asked))
-            if event["outcome"] == "ok" and answered is not None and answered > asked:
-                seen.append((event["done"], seq, src, "follower", answered))
-        if dst is not None and answered is not None and event.get("handled") is not None:
-            follows = method in LEADER_METHODS and asked == answered
-            seen.append((event["handled"], seq, dst, "follows" if follows else "term", answered))
-    seen.sort(key=lambda o: (o[0], o[1]))
+                seen.append(Observation(event["t"], seq, event["peer"], RESTART, -1))
+        elif kind == "rpc":
+            seen.extend(Observation(sighting.at, seq, sighting.peer, sighting.role, sighting.term)
+                        for sighting in traffic.sightings(traffic.read_call(event)))
+    seen.sort(key=lambda o: (o.at, o.seq))
     return seen
 
 
-def roles(events: Sequence[Dict[str, Any]], peers: int, t_end: float) -> List[List[Any]]:
-    """Each peer's (role, term) over time, as bands [peer, t0, t1, role, term]."""
+def roles(events: Sequence[Dict[str, Any]], peers: int, t_end: float) -> List[Band]:
+    """Each peer's (role, term) over time, as bands sorted by peer and time."""
     state = [("follower", 0)] * peers
     since = [0.0] * peers
     followed = [-1] * peers     # the last term in which the peer answered that term's leader
-    bands: List[List[Any]] = []
+    bands: List[Band] = []
 
     def change(peer: int, t: float, role: str, term: int) -> None:
         if (role, term) == state[peer]:
             return
         if t > since[peer]:
-            bands.append([peer, since[peer], t, *state[peer]])
+            bands.append(Band(peer, since[peer], t, *state[peer]))
         state[peer] = (role, term)
         since[peer] = max(t, since[peer])
 
@@ -227,34 +230,41 @@ def roles(events: Sequence[Dict[str, Any]], peers: int, t_end: float) -> List[Li
         if peer < 0 or peer >= peers:
             continue
         role, known = state[peer]
-        if what == "down":
+        if what == DOWN:
             change(peer, t, "down", known)
-        elif what == "restart":
+        elif what == RESTART:
             change(peer, t, "follower", known)
         elif role == "down" or term < known:
             continue            # a crashed peer's late traffic, or a stale reply
-        elif what == "leader":
+        elif what == traffic.LEADER:
             change(peer, t, "leader", term)
-        elif what == "candidate":
+        elif what == traffic.CANDIDATE:
             # Same term: it may have answered another candidate between its increment
             # and its first RequestVote; not if it already answered this term's leader.
             if term > known or (role != "leader" and followed[peer] != term):
                 change(peer, t, "candidate", term)
-        else:
-            if what == "follows":
+        else:                   # it followed a newer term, or answered in a term
+            if what == traffic.FOLLOWS:
                 followed[peer] = term
-            if term > known or (what == "follows" and role == "candidate"):
+            if term > known or (what == traffic.FOLLOWS and role == "candidate"):
                 change(peer, t, "follower", term)
     for peer in range(peers):
         end = max(t_end, since[peer])
-        bands.append([peer, since[peer], end, *state[peer]])
-    bands.sort(key=lambda b: (b[0], b[1], b[2]))
+        bands.append(Band(peer, since[peer], end, *state[peer]))
+    bands.sort(key=lambda b: (b.peer, b.t0, b.t1))
     return bands
 
 
+class Span(NamedTuple):
+    """[t0, t1] of a peer's (or, peer None, the whole network's) state."""
+    peer: Any
+    t0: float
+    t1: float
+
+
 def _spans(events: Sequence[Dict[str, Any]], begin: str, end: str, t_end: float,
-           after_first_end: bool = False) -> List[List[Any]]:
-    """[peer, t0, t1] for each begin..end pair of harness actions (open ones end at t_end).
+           after_first_end: bool = False) -> List[Span]:
+    """A Span for each begin..end pair of harness actions (open ones end at t_end).
 
     after_first_end: a begin counts only once the peer has had its first end. The
     harness's start1 cuts a new peer off before it first connects it, as Go's does:
@@ -262,7 +272,7 @@ def _spans(events: Sequence[Dict[str, Any]], begin: str, end: str, t_end: float,
     """
     open_at: Dict[Any, float] = {}
     ended: set = set()
-    spans: List[List[Any]] = []
+    spans: List[Span] = []
     for event in events:
         if event["kind"] != "harness":
             continue
@@ -273,27 +283,36 @@ def _spans(events: Sequence[Dict[str, Any]], begin: str, end: str, t_end: float,
         elif action == end:
             ended.add(key)
             if key in open_at:
-                spans.append([key, open_at.pop(key), event["t"]])
+                spans.append(Span(key, open_at.pop(key), event["t"]))
     for key, t0 in open_at.items():
-        spans.append([key, t0, t_end])
-    spans.sort(key=lambda s: (s[1], -1 if s[0] is None else s[0]))
+        spans.append(Span(key, t0, t_end))
+    spans.sort(key=lambda s: (s.t0, -1 if s.peer is None else s.peer))
     return spans
 
 
-def _switch_spans(events: Sequence[Dict[str, Any]], action: str, t_end: float) -> List[List[Any]]:
-    """[t0, t1] while a harness switch (unreliable, longreordering) was on."""
-    spans: List[List[Any]] = []
+def _switch_spans(events: Sequence[Dict[str, Any]], action: str, t_end: float) -> List[Span]:
+    """A Span (peer None) while a harness switch (unreliable, longreordering) was on."""
+    spans: List[Span] = []
     on_at: Optional[float] = None
     for event in events:
         if event["kind"] == "harness" and event.get("action") == action:
             if event.get("on") and on_at is None:
                 on_at = event["t"]
             elif not event.get("on") and on_at is not None:
-                spans.append([on_at, event["t"]])
+                spans.append(Span(None, on_at, event["t"]))
                 on_at = None
     if on_at is not None:
-        spans.append([on_at, t_end])
+        spans.append(Span(None, on_at, t_end))
     return spans
+
+
+class Mark(NamedTuple):
+    """A tick on a lane: an apply, a commit, a Start(), a check, a violation, ..."""
+    t: int          # microseconds
+    lane: int       # a peer, or -1 for the tester's lane
+    type: str       # a key of page.js's MARK_TYPES
+    label: str
+    detail: int     # its index in the page's details (the event's fields)
 
 
 def _mark_of(event: Dict[str, Any]) -> Tuple[Optional[int], str, str]:
@@ -327,6 +346,105 @@ def _fields(event: Dict[str, Any]) -> Dict[str, Any]:
     return {k: v for k, v in event.items() if k != "t"}
 
 
+class RpcRow(NamedTuple):
+    """One RPC as the page draws it (times in microseconds; -1 for none)."""
+    seq: int
+    id: Any
+    src: int
+    dst: int
+    method: int     # its index in the page's methods
+    heartbeat: int  # 1: an AppendEntries that carries no entries
+    sent: int
+    handled: int    # after sent; -1: never handled
+    done: int       # after sent
+    outcome: int    # its index in OUTCOMES (len(OUTCOMES): another)
+    reordered: int
+    term: int       # the args' Term, -1 for none
+    bytes: int
+    args: Any       # packed (Packer)
+    reply: Any
+
+
+# The page's key for each RpcRow field: page.js reads D.rpc[key][i].
+RPC_COLUMNS = {"seq": "seq", "id": "id", "src": "src", "dst": "dst", "method": "m",
+               "heartbeat": "hb", "sent": "sent", "handled": "handled", "done": "done",
+               "outcome": "o", "reordered": "r", "term": "term", "bytes": "bytes",
+               "args": "args", "reply": "reply"}
+
+
+class LogLine(NamedTuple):
+    t: int          # microseconds
+    peer: int       # -1: no peer
+    text: str
+
+
+LOG_COLUMNS = {"t": "t", "peer": "p", "text": "x"}
+
+
+def _columns(rows: Sequence[Tuple[Any, ...]], fields: Sequence[str],
+             keys: Dict[str, str]) -> Dict[str, List[Any]]:
+    """Rows of named fields as the page's columns: {key: [value of each row]}."""
+    columns: Dict[str, List[Any]] = {keys[name]: [] for name in fields}
+    for row in rows:
+        for name, value in zip(fields, row):
+            columns[keys[name]].append(value)
+    return columns
+
+
+def _rpc_row(event: Dict[str, Any], methods: List[str], packer: Packer) -> RpcRow:
+    call = traffic.read_call(event)
+    # A heartbeat is an AppendEntries that carries no entries.
+    entries = call.args.get("entries")
+    sent = _us(event["sent"])
+    handled = event.get("handled")
+    outcome = event["outcome"]
+    size = event.get("bytes")
+    return RpcRow(
+        seq=event["seq"], id=event["id"],
+        src=-1 if event["src"] is None else event["src"],
+        dst=-1 if event["dst"] is None else event["dst"],
+        method=methods.index(str(event["method"])),
+        heartbeat=1 if isinstance(entries, list) and not entries else 0,
+        sent=sent, handled=-1 if handled is None else _us(handled) - sent,
+        done=_us(event["done"]) - sent,
+        outcome=OUTCOMES.index(outcome) if outcome in OUTCOMES else len(OUTCOMES),
+        reordered=1 if event.get("reordered") else 0,
+        term=-1 if call.term is None else call.term,
+        bytes=size if isinstance(size, int) else 0,
+        args=packer.pack(event.get("args")), reply=packer.pack(event.get("reply")))
+
+
+def _marks(events: Sequence[Dict[str, Any]], peers: int,
+           packer: Packer) -> Tuple[List[Mark], List[Any]]:
+    """The marks of every lane, in time order, and the details they point to."""
+    marks: List[Mark] = []
+    details: List[Any] = []
+    commit_seen: Dict[int, int] = {}
+    for e in events:
+        if e["kind"] in ("harness", "violation"):
+            lane, kind, label = _mark_of(e)
+            marks.append(Mark(_us(e["t"]), -1 if lane is None else lane, kind, label,
+                              len(details)))
+            details.append(packer.pack(_fields(e)))
+            if e["kind"] == "violation":
+                for peer in e.get("peers") or []:
+                    if isinstance(peer, int) and 0 <= peer < peers:
+                        marks.append(Mark(_us(e["t"]), peer, "violation", label,
+                                          len(details) - 1))
+        elif e["kind"] == "rpc" and e["src"] is not None:
+            # A leader's commit index is visible in what it sends: mark where it grew.
+            commit = traffic.fields(e.get("args")).get("leadercommit")
+            if isinstance(commit, int) and commit > commit_seen.get(e["src"], 0):
+                commit_seen[e["src"]] = commit
+                marks.append(Mark(_us(e["sent"]), e["src"], "commit", f"commit {commit}",
+                                  len(details)))
+                details.append(packer.pack({"kind": "commit", "peer": e["src"],
+                                            "LeaderCommit": commit,
+                                            "seen in": f"rpc {e['id']} (seq {e['seq']})"}))
+    marks.sort(key=lambda m: (m.t, m.lane, m.detail))
+    return marks, details
+
+
 def page_data(events: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     """Everything the page draws, as plain JSON (times in microseconds)."""
     check_events(events)
@@ -338,74 +456,24 @@ def page_data(events: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     packer = Packer()
     calls = sorted((e for e in events if e["kind"] == "rpc"), key=lambda e: (e["sent"], e["seq"]))
     methods = sorted({str(e["method"]) for e in calls})
-    rpc: Dict[str, List[Any]] = {k: [] for k in (
-        "seq", "id", "src", "dst", "m", "hb", "sent", "handled", "done", "o", "r", "term",
-        "bytes", "args", "reply")}
-    for e in calls:
-        args = e.get("args")
-        rpc["seq"].append(e["seq"])
-        rpc["id"].append(e["id"])
-        rpc["src"].append(-1 if e["src"] is None else e["src"])
-        rpc["dst"].append(-1 if e["dst"] is None else e["dst"])
-        rpc["m"].append(methods.index(str(e["method"])))
-        # A heartbeat is an AppendEntries that carries no entries.
-        entries = args.get("Entries") if isinstance(args, dict) else None
-        rpc["hb"].append(1 if isinstance(entries, list) and not entries else 0)
-        sent = _us(e["sent"])
-        rpc["sent"].append(sent)
-        handled = e.get("handled")
-        rpc["handled"].append(-1 if handled is None else _us(handled) - sent)
-        rpc["done"].append(_us(e["done"]) - sent)
-        outcome = e["outcome"]
-        rpc["o"].append(OUTCOMES.index(outcome) if outcome in OUTCOMES else len(OUTCOMES))
-        rpc["r"].append(1 if e.get("reordered") else 0)
-        term = _term(args)
-        rpc["term"].append(-1 if term is None else term)
-        rpc["bytes"].append(e.get("bytes") if isinstance(e.get("bytes"), int) else 0)
-        rpc["args"].append(packer.pack(args))
-        rpc["reply"].append(packer.pack(e.get("reply")))
+    rows = [_rpc_row(e, methods, packer) for e in calls]
 
     bands = roles(events, peers, t_end)
-    leaders = [[b[1], b[0], b[4]] for b in bands if b[3] == "leader"]
-    leaders.sort()
-
-    marks: List[List[Any]] = []
-    details: List[Dict[str, Any]] = []
-    commit_seen: Dict[int, int] = {}
-    for e in events:
-        if e["kind"] in ("harness", "violation"):
-            lane, kind, label = _mark_of(e)
-            marks.append([_us(e["t"]), -1 if lane is None else lane, kind, label, len(details)])
-            details.append(packer.pack(_fields(e)))
-            if e["kind"] == "violation":
-                for peer in e.get("peers") or []:
-                    if isinstance(peer, int) and 0 <= peer < peers:
-                        marks.append([_us(e["t"]), peer, "violation", label, len(details) - 1])
-        elif e["kind"] == "rpc" and e["src"] is not None and isinstance(e.get("args"), dict):
-            # A leader's commit index is visible in what it sends: mark where it grew.
-            commit = e["args"].get("LeaderCommit")
-            if isinstance(commit, int) and commit > commit_seen.get(e["src"], 0):
-                commit_seen[e["src"]] = commit
-                marks.append([_us(e["sent"]), e["src"], "commit", f"commit {commit}",
-                              len(details)])
-                details.append(packer.pack({"kind": "commit", "peer": e["src"],
-                                            "LeaderCommit": commit,
-                                            "seen in": f"rpc {e['id']} (seq {e['seq']})"}))
-    marks.sort(key=lambda m: (m[0], m[1], m[4]))
+    leaders = sorted((b.t0, b.peer, b.term) for b in bands if b.role == "leader")
+    marks, details = _marks(events, peers, packer)
 
     lines = [e for e in events if e["kind"] == "log"]
     cut_lines = max(0, len(lines) - MAX_LOG_LINES)
-    lines = lines[:MAX_LOG_LINES]
-    logs = {
-        "t": [_us(e["t"]) for e in lines],
-        "p": [e["peer"] if isinstance(e.get("peer"), int) else -1 for e in lines],
-        "x": [compact_text(str(e.get("text", ""))) for e in lines],
-    }
+    log_lines = [LogLine(_us(e["t"]), e["peer"] if isinstance(e.get("peer"), int) else -1,
+                         compact_text(str(e.get("text", ""))))
+                 for e in lines[:MAX_LOG_LINES]]
 
-    def span_us(spans: List[List[Any]]) -> List[List[Any]]:
-        return [[s[0], _us(s[1]), _us(s[2])] for s in spans]
+    def peer_spans(spans: List[Span]) -> List[List[Any]]:
+        return [[s.peer, _us(s.t0), _us(s.t1)] for s in spans]
 
-    lost = sum(1 for o in rpc["o"] if o != 0)
+    def times(spans: List[Span]) -> List[List[int]]:
+        return [[_us(s.t0), _us(s.t1)] for s in spans]
+
     return {
         "format": 1,
         "test": str(meta.get("test", "")),
@@ -413,20 +481,19 @@ def page_data(events: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
         "t_end": _us(t_end),
         "methods": methods,
         "outcomes": list(OUTCOMES) + ["other"],
-        "rpc": rpc,
+        "rpc": _columns(rows, RpcRow._fields, RPC_COLUMNS),
         "rpc_count": len(calls),
-        "lost_count": lost,
-        "bands": [[b[0], _us(b[1]), _us(b[2]), ROLES.index(b[3]), b[4]] for b in bands],
+        "lost_count": sum(1 for row in rows if row.outcome != 0),
+        "bands": [[b.peer, _us(b.t0), _us(b.t1), ROLES.index(b.role), b.term] for b in bands],
         "leaders": [[_us(t), peer, term] for t, peer, term in leaders],
-        "cut": span_us(_spans(events, "disconnect", "connect", t_end, after_first_end=True)),
-        "crashed": span_us(_spans(events, "crash", "start", t_end, after_first_end=True)),
-        "unreliable": [[_us(a), _us(b)] for a, b in _switch_spans(events, "unreliable", t_end)],
-        "reordering": [[_us(a), _us(b)] for a, b in
-                       _switch_spans(events, "longreordering", t_end)],
-        "marks": marks,
+        "cut": peer_spans(_spans(events, "disconnect", "connect", t_end, after_first_end=True)),
+        "crashed": peer_spans(_spans(events, "crash", "start", t_end, after_first_end=True)),
+        "unreliable": times(_switch_spans(events, "unreliable", t_end)),
+        "reordering": times(_switch_spans(events, "longreordering", t_end)),
+        "marks": [list(mark) for mark in marks],
         "details": details,
         "schemas": packer.schemas,
-        "logs": logs,
+        "logs": _columns(log_lines, LogLine._fields, LOG_COLUMNS),
         "logs_cut": cut_lines,
         "violations": sum(1 for e in events if e["kind"] == "violation"),
         "failed_checks": sum(1 for e in events if e["kind"] == "harness"

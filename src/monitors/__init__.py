@@ -9,8 +9,15 @@ rule and the events that broke it.
                          (RAFT_MONITORS, RAFT_RECORD), and who hears of a
                          new record (listen / unlisten)
         record = recording.new_record(test, peers, report, note)
-    monitors.rules       the rules themselves: rules.attach(record, peers,
-                         report, note); what each checks and why it is sound
+    monitors.rules       the rules, one module each, and attach(record,
+                         peers, report, note), RULES, SOURCES, BATCH_EVENTS
+    monitors.rule        what a rule is (Rule: name, source, the events it
+                         reads) and how it says it was broken (Violation)
+    monitors.dispatch    the record's subscriber: batches the events, hands
+                         each rule those it reads, reports the first violation
+    monitors.traffic     what one RPC shows under Figure 2's field names
+                         (read_call) and of its peers' roles (sightings); the
+                         timeline (labtools.timeline_model) reads roles there too
     monitors.pytest_plugin   pytest --no-monitors, --record-failed DIR, and
                          records_of(item) for the timeline
 

@@ -137,6 +137,32 @@ def test_a_leader_that_hears_a_newer_term_follows_it() -> None:
         ("follower", 0), ("leader", 3), ("follower", 5)]
 
 
+def test_roles_are_read_under_the_students_field_names_as_the_monitors_read_them() -> None:
+    def renamed(event: Dict[str, Any]) -> Dict[str, Any]:
+        if event["kind"] != "rpc":
+            return event
+        args = {"term": event["args"]["Term"]}
+        if event["method"].endswith("AppendEntries"):
+            args["entries"] = []
+        event = dict(event, args=args)
+        if event["reply"] is not None:
+            event["reply"] = {"TERM": event["reply"]["Term"]}
+        return event
+    events = [
+        ev(0, 0.0, "meta", test="x", peers=2, format=1),
+        call(1, 0, 1, "RequestVote", 1, 1, sent=0.3),
+        call(2, 0, 1, "AppendEntries", 1, 1, sent=0.31),
+        call(3, 0, 1, "AppendEntries", 1, 4, sent=0.5),
+    ]
+    assert [(b.peer, b.role, b.term) for b in roles(events, 2, 1.0)] == [
+        (0, "follower", 0), (0, "candidate", 1), (0, "leader", 1), (0, "follower", 4),
+        (1, "follower", 0), (1, "follower", 1), (1, "follower", 4)]
+    assert roles([renamed(e) for e in events], 2, 1.0) == roles(events, 2, 1.0)
+    data = page_data([renamed(e) for e in events])
+    assert data["rpc"]["term"] == [1, 1, 1]
+    assert data["rpc"]["hb"] == [0, 1, 1]  # AppendEntries with no entries: heartbeats
+
+
 def test_the_same_record_gives_the_same_bytes(tmp_path: Path) -> None:
     events = records.everything()
     first = timeline.render(events)
