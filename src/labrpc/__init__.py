@@ -15,6 +15,7 @@ shares an object with its caller.
     net.LongReordering(True)            -- deliver some replies very late
     net.GetCount(servername), net.GetTotalCount(), net.GetTotalBytes()
     net.Cleanup()                       -- every pending and later call fails
+    open_networks()                     -- the networks not yet cleaned up
     net.attach_record(record)           -- add an "rpc" event to a labrpc.record.Record
                                            for each call (see below)
     net.label_end(endname, **fields)    -- fields added to the events of calls on that end
@@ -61,6 +62,7 @@ import random
 import threading
 import traceback
 import typing
+import weakref
 from queue import Empty, SimpleQueue
 from typing import Any, Callable, Dict, Hashable, List, Optional
 
@@ -269,6 +271,7 @@ class Network:
         self.record: Optional[Record] = None
         self._end_labels: Dict[Hashable, Dict[str, Any]] = {}
         self._call_ids = itertools.count(1)
+        _open.add(self)
 
     def __enter__(self) -> "Network":
         return self
@@ -398,6 +401,7 @@ class Network:
         with self._mu:
             self._closed.set()
             pending, self._pending = self._pending, {}
+        _open.discard(self)
         for replies in pending:
             replies.put(_CLOSED)
         self._pool.shutdown()
@@ -644,6 +648,14 @@ def _handler_raised(svc_meth: str, err: Exception) -> str:
 
 
 _handling = threading.local()  # .labels: those of the server whose handler runs here
+# Networks made and not yet cleaned up: their handler threads may still run
+# (the pytest glue asks before it calls a test's threads left behind).
+_open: "weakref.WeakSet[Network]" = weakref.WeakSet()
+
+
+def open_networks() -> List["Network"]:
+    """The networks made and not yet cleaned up."""
+    return list(_open)
 
 
 def handling_labels() -> Optional[Dict[str, Any]]:

@@ -2,7 +2,9 @@
 
 The check comes at the end of the test's call, once the harness has killed
 every peer (cfg.cleanup), and fails the call itself: the test is reported
-once, as failed, whatever its Passed line said. Threads started before the
+once, as failed, whatever its Passed line said. A cluster a fixture made
+(its network still open when the call ends) is cleaned up by the fixture's
+teardown, so its test is checked after the teardown instead. Threads started before the
 call (by fixtures) are not the test's. A test that failed otherwise keeps
 its own failure as the cause; its threads left running are named below it,
 in a section of its report. Only the lab's tests are checked
@@ -19,6 +21,7 @@ from typing import Any, FrozenSet, Generator, List
 
 import pytest
 
+import labrpc
 from labtest import lab_tests
 from labtest.testing import TestFailure
 
@@ -31,13 +34,24 @@ SECTION = "threads left running"
 
 _BEFORE = pytest.StashKey[FrozenSet[threading.Thread]]()
 _NOTE = pytest.StashKey[str]()
+_MADE_BY_FIXTURES = pytest.StashKey[FrozenSet[int]]()
+_AFTER_TEARDOWN = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, Any]:
+    already_open = {id(net) for net in labrpc.open_networks()}
     result = yield
     item.stash[_BEFORE] = frozenset(threading.enumerate())
+    item.stash[_MADE_BY_FIXTURES] = frozenset(
+        id(net) for net in labrpc.open_networks() if id(net) not in already_open)
     return result
+
+
+def _fixture_cluster_open(item: pytest.Item) -> bool:
+    """A network the test's fixtures made is still open (their teardown closes it)."""
+    made = item.stash.get(_MADE_BY_FIXTURES, frozenset())
+    return any(id(net) in made for net in labrpc.open_networks())
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -52,6 +66,20 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, Any]:
                 item.stash[_NOTE] = message(left)
         raise
     if lab_tests.is_lab_test(item):
+        if _fixture_cluster_open(item):
+            item.stash[_AFTER_TEARDOWN] = True
+            return result
+        left = _left_behind(item.stash.get(_BEFORE, frozenset()))
+        if left:
+            __tracebackhide__ = True
+            raise TestFailure(message(left))
+    return result
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, Any]:
+    result = yield
+    if item.stash.get(_AFTER_TEARDOWN, False):
         left = _left_behind(item.stash.get(_BEFORE, frozenset()))
         if left:
             __tracebackhide__ = True

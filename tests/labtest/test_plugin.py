@@ -97,6 +97,72 @@ def test_other_projects_tests_keep_pytests_own_behaviour(tmp_path: Path) -> None
     assert "error" not in out.splitlines()[-1]
 
 
+FIXTURE_CLUSTER = '''
+import threading
+from dataclasses import dataclass
+
+import labrpc
+import pytest
+from labtest.testing import T
+
+
+@dataclass
+class Reply:
+    X: int = 0
+
+
+class Quick:
+    def Echo(self, args: int, reply: Reply) -> None:
+        reply.X = args
+
+
+def cluster(close):
+    net = labrpc.MakeNetwork()
+    end = net.MakeEnd("e")
+    server = labrpc.MakeServer()
+    server.AddService(labrpc.MakeService(Quick()))
+    net.AddServer("s", server)
+    net.Connect("e", "s")
+    net.Enable("e", True)
+    yield end
+    if close:
+        net.Cleanup()
+
+
+@pytest.fixture
+def closed_by_teardown():
+    yield from cluster(True)
+
+
+@pytest.fixture
+def never_closed():
+    yield from cluster(False)
+
+
+def test_a_fixtures_cluster_is_checked_after_its_teardown(closed_by_teardown):
+    T(echo=False)
+    assert closed_by_teardown.Call("Quick.Echo", 7, Reply())
+
+
+def test_a_fixtures_cluster_left_open_leaves_its_threads(never_closed):
+    T(echo=False)
+    assert never_closed.Call("Quick.Echo", 7, Reply())
+'''
+
+
+def test_a_cluster_made_by_a_fixture_is_judged_once_the_fixture_is_torn_down(
+        tmp_path: Path) -> None:
+    (tmp_path / "test_fixture.py").write_text(FIXTURE_CLUSTER)
+    result = run(tmp_path, "-rA", "test_fixture.py", env={"COLUMNS": "200"})
+    out = result.stdout
+    # The handler threads run until the fixture's teardown cleans the network up.
+    assert "PASSED test_fixture.py::test_a_fixtures_cluster_is_checked_after_its_teardown" \
+        in out, out
+    assert ("ERROR at teardown of test_a_fixtures_cluster_left_open_leaves_its_threads"
+            in out), out
+    assert "still running 1 s after the test ended: labrpc-handler" in out, out
+
+
 def test_the_header_names_the_lab_options_that_are_on(tmp_path: Path) -> None:
     (tmp_path / "test_one.py").write_text("def test_one():\n    pass\n")
     plain = run(tmp_path, "test_one.py").stdout
