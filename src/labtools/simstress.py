@@ -10,7 +10,9 @@ global random, restarts the virtual clock, and tears its fixtures down).
 Every failing (test, seed) is printed with the one command that replays
 it, and replayed once with RAFT_DEBUG=1 to keep its full log in
 --logs DIR as TEST-seed-N.log (the seed means the same run with and
-without debug output). Exits 1 if any run failed.
+without debug output). With --shrink, the first failing seed is then
+shrunk (`pytest --sim-shrink`, labsim.shrink) and its account printed.
+Exits 1 if any run failed.
 
     run(args)                      the command (args parsed by labtools.stress)
     SeedBatches(command, seeds, batch, parallel, env[, cwd])
@@ -220,7 +222,32 @@ def run(args: Any) -> int:
           f"{_clock(wall)} ({wall:.1f} s)")
     for result, log in failures:
         print(f"  {result['name']} seed {result['seed']}: {result['replay']}\n    log: {log}")
+    first = next((result for result, _ in failures if result["name"] != "(batch)"), None)
+    if getattr(args, "shrink", False) and first is not None:
+        _shrink(args, first, base, env)
     return 1 if failures or seeds_done < len(seeds) else 0
+
+
+def _shrink(args: Any, result: Dict[str, Any], base: List[str], env: Dict[str, str]) -> None:
+    """Shrink one failing seed in a pytest of its own; print its account."""
+    folder = args.logs / "shrunk"
+    command = [*base, "-k", result["name"], f"--sim-seed={result['seed']}", "--sim-shrink",
+               "--shrink-dir", str(folder)]
+    print(f"\nstress --sim: shrinking {result['name']} seed {result['seed']} "
+          f"(pytest --sim-shrink) ...", flush=True)
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    text = done.stdout.decode(errors="replace")
+    lines = text.splitlines()
+    heads = [i for i, line in enumerate(lines) if "labsim: shrunk runs" in line]
+    if not heads:
+        print(f"stress --sim: the shrink gave no account:\n{text[-2000:]}", flush=True)
+        return
+    account = []
+    for line in lines[heads[0] + 1:]:
+        if line.startswith("===="):
+            break
+        account.append(line)
+    print("\n".join(account), flush=True)
 
 
 def _keep_log(args: Any, result: Dict[str, Any], base: List[str],

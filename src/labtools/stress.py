@@ -76,6 +76,9 @@ def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                      help="with --sim: seeds to a process (default 100)")
     sim.add_argument("--first-failure", action="store_true",
                      help="with --sim: stop at the first failing seed")
+    sim.add_argument("--shrink", action="store_true",
+                     help="with --sim: then shrink the first failing seed (pytest --sim-shrink; "
+                          "its replay file and page in LOGS/shrunk)")
     argv = list(sys.argv[1:] if argv is None else argv)
     passthrough: List[str] = []
     if "--" in argv:
