@@ -18,6 +18,9 @@ shares an object with its caller.
     net.attach_record(record)           -- add an "rpc" event to a labrpc.record.Record
                                            for each call (see below)
     net.label_end(endname, **fields)    -- fields added to the events of calls on that end
+    labrpc.faults.use(source)           -- where the faults' random choices come from (the
+                                           global random by default; labsim's shrinker
+                                           watches and edits them through its own source)
     server.labels = {...}               -- fields added to the events of calls it serves
 
     ok = end.Call("Raft.AppendEntries", args, reply)
