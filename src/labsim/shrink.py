@@ -37,6 +37,7 @@ import pytest
 from labsim import replayfile, seeds
 from labsim.choices import ChoiceStream, Departure, Key
 from labsim.ddmin import Minimizer
+from labsim.errors import SimEscape
 from labsim.replayfile import Replay, ReplayFileError
 
 DEFAULT_TIME_S = 60.0
@@ -200,14 +201,22 @@ def _shrink(item: pytest.Item, run: Run, log: Log) -> None:
     if failure is None:
         _state["accounts"].append(f"{item.name} seed {seed}: passes, nothing to shrink")
         return
+    if isinstance(sim.failure, SimEscape):
+        # The watchdog's report comes from real time (a loaded machine, a block
+        # the simulator cannot see), not from the seed: no rerun would show it.
+        _state["accounts"].append(
+            f"{item.name} seed {seed}: the run failed with the real-time watchdog's report "
+            f"(an escape), which does not replay from the seed: nothing to shrink; run it "
+            f"again: {_seed_command(item, seed)}")
+        return
     began = time.monotonic()
     values: Dict[Key, Any] = {d.key: d.value for d in drawn.departures}
     progress = _Progress(config, item.name, seed, len(drawn.departures), began)
 
     def attempt(keys: List[Key]) -> Optional[List[Key]]:
         stream = ChoiceStream(keep={key: values[key] for key in keys})
-        tried, _, _ = _one_run(item, run, seed, stream, trial=True)
-        if failure_of(tried) != failure:
+        tried, tried_sim, _ = _one_run(item, run, seed, stream, trial=True)
+        if failure_of(tried) != failure or isinstance(tried_sim.failure, SimEscape):
             progress.tried(None)
             return None
         progress.tried(len(stream.departures))
@@ -220,9 +229,15 @@ def _shrink(item: pytest.Item, run: Run, log: Log) -> None:
     # The smallest run once more: its page, and the departures as it makes them.
     final = ChoiceStream(keep={key: values[key] for key in keys})
     again, _, _ = _one_run(item, run, seed, final, trial=True)
-    if failure_of(again) != failure:    # (a run is a function of its choices)
-        raise RuntimeError(f"labsim shrink: the shrunk run of {item.name} seed {seed} did "
-                           f"not fail again as it did ({failure_of(again)!r}, not {failure!r})")
+    if failure_of(again) != failure:
+        # A run is a function of its choices: only what real time decides (the
+        # watchdog) can make the same choices fail otherwise.
+        _state["accounts"].append(
+            f"{item.name} seed {seed}: the shrunk run ({_count(len(keys), 'departure')}) "
+            f"failed otherwise when made again ({failure_of(again)}, not {failure}): is the "
+            f"machine so loaded that the watchdog fired? The seed's run stays the way to see "
+            f"the failure: {_seed_command(item, seed)}")
+        return
     folder = Path(config.getoption("shrink_dir"))
     folder.mkdir(parents=True, exist_ok=True)
     stem = re.sub(r"[^\w.\[\]-]+", "_", item.name) + f"-seed{seed}"

@@ -355,3 +355,24 @@ def test_a_catalogue_bug_shrinks_and_its_replay_draws_the_same_page(tmp_path: Pa
     code, out = _pytest(tree, *lab, "--sim", "--race", "--sim-replay",
                         f"shrunk/{test}-seed{seed}.json")
     assert code == 4 and "was made without --race; replay it without --race too" in out, out
+
+
+def test_raft_stress_shrinks_its_first_failing_seed(tmp_path: Path) -> None:
+    tree = catalogue(["no_heartbeat_reset"])[0].lab_tree(tmp_path / "tree")
+    (tree / "setup.cfg").write_text("")     # (raft-stress runs where setup.cfg is)
+    env = dict(os.environ, PYTHONPATH="src")
+    env.pop("RAFT_DEBUG", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "labtools.stress", "--sim", "-n", "20", "-p", "1", "-k",
+         "TestInitialElection2A", "--first-failure", "--no-debug", "--shrink", "--",
+         "--shrink-time", "20"],
+        cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=HANG_GUARD_S,
+        env=env)
+    out = done.stdout.decode(errors="replace")
+    assert done.returncode == 1, out
+    failed = re.search(r"FAIL TestInitialElection2A seed (\d+)", out)
+    assert failed, out
+    seed = failed.group(1)
+    assert f"shrinking TestInitialElection2A seed {seed} (pytest --sim-shrink)" in out, out
+    assert re.search(rf"TestInitialElection2A seed {seed} fails with \d+ departures? \(of", out)
+    assert (tree / "stress-logs" / "shrunk" / f"TestInitialElection2A-seed{seed}.json").is_file()
