@@ -99,7 +99,8 @@ def _shrink(sandbox: Path, test: str, seed: str, seconds: float, hypothesis: boo
     search = re.search(r"search: +(\d+) tries in ([\d.]+) s", out)
     if account is None or search is None:
         return "no account: " + " / ".join(out.strip().splitlines()[-3:])[:200]
-    return (f"{account.group(2)} -> {account.group(1)} departures, {search.group(1)} tries, "
+    noun = "departure" if account.group(1) == "1" else "departures"
+    return (f"{account.group(2)} -> {account.group(1)} {noun}, {search.group(1)} tries, "
             f"{search.group(2)} s")
 
 

@@ -91,10 +91,29 @@ def _to_json(value: Any) -> Any:
 
 
 def key_from_json(key: Any) -> Key:
-    """A key read back from JSON (lists for tuples)."""
-    if not isinstance(key, list) or not key or key[0] not in KINDS:
+    """A key read back from JSON (lists for tuples), checked against its kind's shape:
+    [kind, thread name, its number, waits, points] or [kind, src, dst, method, number]."""
+    if not isinstance(key, list) or len(key) != 5 or key[0] not in KINDS:
         raise ValueError(f"not a choice key: {key!r}")
-    return tuple(tuple(part) if isinstance(part, list) else part for part in key)
+    if key[0] in THREAD_KINDS:
+        well_made = isinstance(key[1], str) and all(_is_int(part) for part in key[2:])
+    else:
+        well_made = isinstance(key[3], str) and _is_int(key[4])
+    if not well_made:
+        raise ValueError(f"not a choice key: {key!r}")
+    return tuple(_hashable(part) for part in key)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_hashable(part) for part in value)
+    if isinstance(value, dict):
+        raise ValueError(f"not a choice key's part: {value!r}")
+    return value
 
 
 def value_from_json(key: Key, value: Any) -> Any:
@@ -102,7 +121,7 @@ def value_from_json(key: Key, value: Any) -> Any:
     kind = key[0]
     if kind in ("switch", "pick"):
         if (not isinstance(value, list) or len(value) != 2 or not isinstance(value[0], str)
-                or not isinstance(value[1], int)):
+                or not _is_int(value[1])):
             raise ValueError(f"a {kind} names a thread as [name, number], not {value!r}")
         return tuple(value)
     if kind in ("drop_request", "drop_reply"):
@@ -136,8 +155,8 @@ class ChoiceStream:
         self._identity: List[Tuple[str, int]] = []     # by thread order
         self._by_identity: Dict[Tuple[str, int], Any] = {}
         # The kept departures of each thread (by order): kind -> {moment: value}.
-        self._kept_by_thread: Dict[int, Dict[str, Dict[int, Any]]] = {}
-        self._kept_by_identity: Dict[Tuple[str, int], Dict[str, Dict[int, Any]]] = {}
+        self._kept_by_thread: Dict[int, Dict[str, Dict[Tuple[int, int], Any]]] = {}
+        self._kept_by_identity: Dict[Tuple[str, int], Dict[str, Dict[Tuple[int, int], Any]]] = {}
         self._calls: Dict[Key, int] = {}
         self._late_reply: Dict[int, Key] = {}          # calling OS thread -> its reorder key
         if keep:

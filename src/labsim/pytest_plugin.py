@@ -86,6 +86,7 @@ def _enabled(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    shrink.configure(config)
     if not _enabled(config):
         return
     seed_list = config.getoption("sim_seeds")
@@ -109,7 +110,6 @@ def pytest_configure(config: pytest.Config) -> None:
         except (ValueError, KeyError):
             limit = None
     _state["limit"] = float(limit) if limit else DEFAULT_TIME_LIMIT_S
-    shrink.configure(config)
     for name in ("timeout", "pytest_timeout"):  # (entry point, or -p pytest_timeout)
         timeout_plugin = config.pluginmanager.get_plugin(name)
         if timeout_plugin is not None:

@@ -27,6 +27,7 @@ file's seed and settings, its departures, every other choice calm.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -113,6 +114,8 @@ def configure(config: pytest.Config) -> None:
     if not (shrink or path):
         return
     flag = "--sim-shrink" if shrink else "--sim-replay"
+    if not config.getoption("sim"):
+        raise pytest.UsageError(f"{flag} works on simulated runs: add --sim")
     if shrink and path:
         raise pytest.UsageError("--sim-shrink and --sim-replay go separately: shrink a seed, "
                                 "or replay a file")
@@ -295,7 +298,8 @@ def _replay(item: pytest.Item, nextitem: Optional[pytest.Item], run: Run, log: L
     reports, sim, took = _one_run(item, run, replay.seed, stream, nextitem=nextitem)
     log(item, replay.seed, sim, took, reports)
     failure = failure_of(reports)
-    made = [d.to_json()["key"] for d in stream.departures]
+    # (through JSON both: a key's tuples are lists in the file)
+    made = [json.loads(json.dumps(d.to_json()["key"])) for d in stream.departures]
     wanted_keys = [d["key"] for d in replay.departures]
     path = _state["replay_path"]
     if failure == replay.failure and made == wanted_keys:

@@ -312,6 +312,10 @@ def test_a_bad_replay_file_gets_an_error_naming_what_is_wrong(
     out = _bad_replay(folder, "key.json", json.dumps(data))
     assert "replay file key.json: departure 1: not a choice key: ['teleport'" in out
     data = json.loads(good)
+    data["departures"][0]["key"] = data["departures"][0]["key"][:2]
+    out = _bad_replay(folder, "short.json", json.dumps(data))
+    assert "replay file short.json: departure 1: not a choice key: ['switch'" in out
+    data = json.loads(good)
     del data["seed"]
     out = _bad_replay(folder, "seedless.json", json.dumps(data))
     assert "replay file seedless.json: no 'seed' field" in out
@@ -321,6 +325,11 @@ def test_a_bad_replay_file_gets_an_error_naming_what_is_wrong(
     code, out = _pytest(folder, *LABSIM_ONLY, "test_planted.py", "--sim", "--sim-replay",
                         "missing.json")
     assert code == 4 and "replay file missing.json: cannot be read" in out, out
+    code, out = _pytest(folder, *LABSIM_ONLY, "test_planted.py", "--sim-replay", "cut.json")
+    assert code == 4 and "--sim-replay works on simulated runs: add --sim" in out, out
+    code, out = _pytest(folder, *LABSIM_ONLY, "test_planted.py", "--sim", "--sim-shrink",
+                        "--sim-seeds", "1-3")
+    assert code == 4 and "--sim-shrink takes one seed (--sim-seed N)" in out, out
 
 
 # --- a catalogue bug in the lab ---------------------------------------------------------
