@@ -339,6 +339,8 @@ class _Progress:
             self.left = min(self.left, departures)
         now = time.monotonic()
         if now - self._last >= PROGRESS_EVERY_S and self._writer is not None:
+            if self._last == self._began:
+                self._writer.write("\n")   # (the line holds the test's outcome letter)
             self._last = now
             self._writer.write_line(
                 f"{self._head}: {self.tries} tries, {_count(self.left, 'departure')} left "
