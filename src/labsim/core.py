@@ -7,7 +7,8 @@ no scheduler thread exists. When no thread can run, the virtual clock
 jumps to the earliest deadline; with no deadline either, the run is
 deadlocked and the test's thread is woken with the report.
 
-    sim = Simulation(seed, strategy="random")
+    sim = Simulation(seed, strategy="random")   (choices=stream: every choice of
+                          the run passes through a labsim.choices.ChoiceStream)
     sim.adopt()           the calling thread (the test's) becomes managed
     ...                   patched primitives call sync/block/wake below
     sim.shutdown()        stop the threads left, release the calling thread
