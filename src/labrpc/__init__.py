@@ -19,6 +19,9 @@ shares an object with its caller.
     net.attach_record(record)           -- add an "rpc" event to a labrpc.record.Record
                                            for each call (see below)
     net.label_end(endname, **fields)    -- fields added to the events of calls on that end
+    labrpc.faults.use(source)           -- where the faults' random choices come from (the
+                                           global random by default; labsim's shrinker
+                                           watches and edits them through its own source)
     server.labels = {...}               -- fields added to the events of calls it serves
 
     ok = end.Call("Raft.AppendEntries", args, reply)
@@ -58,7 +61,6 @@ from __future__ import annotations
 
 import inspect
 import itertools
-import random
 import threading
 import traceback
 import typing
@@ -67,6 +69,7 @@ from queue import Empty, SimpleQueue
 from typing import Any, Callable, Dict, Hashable, List, Optional
 
 import labgob
+from labrpc import faults
 from labrpc.affinity import pin_to_one_cpu
 from labrpc.record import Record, plain
 from labrpc.replies import ReplyTypeError, new_reply
@@ -127,6 +130,7 @@ DISCONNECTED = "disconnected"
 DEAD_SERVER = "dead_server"
 CLEANUP = "cleanup"
 _UNCONNECTED = object()  # the server name of an end not yet connected
+_NO_LABELS: Dict[str, Any] = {}
 
 
 class _HandlerFailed:
@@ -431,6 +435,12 @@ class Network:
             reliable = self._reliable
             long_reordering = self._long_reordering
             long_delays = self._long_delays
+            # Where the call goes, for the fault source (labrpc.faults), when
+            # the network will ask it anything about this call.
+            call = None
+            if not (enabled and server is not None and reliable and not long_reordering):
+                src = self._end_labels.get(endname, _NO_LABELS).get("src", endname)
+                call = faults.CallPath(src, servername, svc_meth)
 
         if trace is not None and servername is not _UNCONNECTED:
             trace["dst"] = servername
@@ -440,15 +450,15 @@ class Network:
         # 2. Nobody to talk to: the caller times out, after a while.
         if not enabled or server is None:
             timeout_ms = LONG_TIMEOUT_MS if long_delays else SHORT_TIMEOUT_MS
-            if self._sleep(random.randrange(timeout_ms) / 1000):
+            if self._sleep(faults.source.timeout_ms(call, timeout_ms) / 1000):
                 return CLEANUP
             return DISCONNECTED if not enabled else DEAD_SERVER
 
         # 3. An unreliable network delays the request, and may lose it.
         if not reliable:
-            if self._sleep(random.randrange(UNRELIABLE_MAX_DELAY_MS) / 1000):
+            if self._sleep(faults.source.delay_ms(call, UNRELIABLE_MAX_DELAY_MS) / 1000):
                 return CLEANUP
-            if random.randrange(1000) < REQUEST_DROP_PER_MILLE:
+            if faults.source.dropped(call, "request", REQUEST_DROP_PER_MILLE):
                 return REQUEST_DROPPED
 
         # 4. The server runs the handler while we watch for its death.
@@ -490,18 +500,18 @@ class Network:
             if not isinstance(outcome, _Reply):
                 return CLEANUP
             # 6. An unreliable network may lose the reply.
-            if not reliable and random.randrange(1000) < REPLY_DROP_PER_MILLE:
+            if not reliable and faults.source.dropped(call, "reply", REPLY_DROP_PER_MILLE):
                 return REPLY_DROPPED
             # 7. Long reordering delivers some replies late...
-            late = long_reordering and random.randrange(900) < REORDER_PER_900
+            late = long_reordering and faults.source.reordered(call, REORDER_PER_900)
             if not late:
                 # 8. ...the rest arrive now.
                 self._bytes += len(outcome.payload)
         if late:
             if trace is not None:
                 trace["reordered"] = True
-            spread = random.randrange(REORDER_SPREAD_MS)
-            if self._sleep((REORDER_MIN_MS + random.randrange(1 + spread)) / 1000):
+            late_ms = faults.source.reorder_ms(call, REORDER_MIN_MS, REORDER_SPREAD_MS)
+            if self._sleep(late_ms / 1000):
                 return CLEANUP
             with self._mu:
                 self._bytes += len(outcome.payload)

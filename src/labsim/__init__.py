@@ -4,6 +4,9 @@ scheduler, so that a run is fast and replays exactly from its seed.
 Usage map:
     pytest --sim [--sim-seed N] [--sim-strategy random|pct] [--sim-check]
                                     labsim.pytest_plugin (the options)
+    pytest --sim --sim-seed N -k TEST --sim-shrink     the fewest departures from
+    pytest --sim --sim-replay FILE                     a calm run that fail the
+                                    same way, and its rerun (labsim.shrink)
     labsim.run(fn, seed=7)          run fn() as one simulated run, outside pytest
 
 Modules, one job each:
@@ -19,6 +22,12 @@ Modules, one job each:
     watchdog      a real-time watchdog for threads stuck outside the
                   simulator's view (a C-level block, a loop with no sync point)
     tracecheck    run twice, name the first divergent event
+    choices       ChoiceStream: every choice of a run (the scheduler's, the
+                  clock's, labrpc's faults), watched or edited; departures
+    ddmin         delta debugging: the fewest items that still fail
+    shrink        --sim-shrink and --sim-replay (the pytest side), failure_of
+    replayfile    the replay file of a shrunk run
+    hookspecs     pytest_labsim_shrunk (the shrunk run's page, drawn by labtools)
     seeds         a test's default seed; "A-B" seed lists
     errors        SimFailure (deadlock, busy loop, time limit, escape),
                   SimKilled (stops threads that outlive their test)
@@ -50,7 +59,7 @@ def run(fn: Callable[[], Any], seed: int = 0, strategy: str = "random", **option
     """Run fn() in the calling thread as one simulated run; return its result.
 
     The patches are installed for good on first use. options go to Simulation
-    (perturb_s, step_cost, time_limit, busy_steps, max_threads, trace).
+    (perturb_s, step_cost, time_limit, busy_steps, max_threads, trace, choices).
     """
     from labsim import patching, watchdog
     patching.install()

@@ -7,7 +7,8 @@ no scheduler thread exists. When no thread can run, the virtual clock
 jumps to the earliest deadline; with no deadline either, the run is
 deadlocked and the test's thread is woken with the report.
 
-    sim = Simulation(seed, strategy="random")
+    sim = Simulation(seed, strategy="random")   (choices=stream: every choice of
+                          the run passes through a labsim.choices.ChoiceStream)
     sim.adopt()           the calling thread (the test's) becomes managed
     ...                   patched primitives call sync/block/wake below
     sim.shutdown()        stop the threads left, release the calling thread
@@ -65,7 +66,7 @@ class SimThread:
 
     __slots__ = ("order", "name", "thread", "ident", "baton", "runnable", "done",
                  "waiting_for", "deadline", "reason", "seq", "awake_steps", "killed",
-                 "kills", "parked", "pending", "joiners")
+                 "kills", "parked", "pending", "joiners", "waits", "ready_at")
 
     def __init__(self, order: int, name: str, thread: Any, baton: Any, ident: int) -> None:
         self.order = order
@@ -86,6 +87,10 @@ class SimThread:
         self.parked = False
         self.pending: Optional[BaseException] = None
         self.joiners: List[Tuple["SimThread", int]] = []
+        # The waits it has begun (with awake_steps, names its choices), and
+        # the step it last became runnable at (a run queue's order).
+        self.waits = 0
+        self.ready_at = 0
 
     def __repr__(self) -> str:
         return f"<SimThread {self.order} {self.name}>"
@@ -100,7 +105,7 @@ class Simulation:
                  perturb_s: float = DEFAULT_PERTURB_S, step_cost: Optional[float] = None,
                  time_limit: Optional[float] = None, busy_steps: int = BUSY_STEPS,
                  max_threads: int = MAX_THREADS, trace: bool = False,
-                 replay_hint: str = "") -> None:
+                 replay_hint: str = "", choices: Optional[Any] = None) -> None:
         if not isinstance(seed, int):
             raise TypeError(f"simulation seed must be an int, got {seed!r}")
         self.seed = seed
@@ -123,6 +128,10 @@ class Simulation:
         self.notes: List[str] = []
         self.stopping = False
         self.trace: Optional[List[Tuple[int, str, int]]] = [] if trace else None
+        # A labsim.choices.ChoiceStream that sees (and may edit) every choice.
+        self.choices = choices
+        if choices is not None:
+            choices.begin(self)
         self._random_state: Any = None
         self._affinity: Optional[Any] = None
         self._gc_was_enabled = False
@@ -192,11 +201,14 @@ class Simulation:
 
     def _record(self, name: str, thread: Any, baton: Any, ident: int) -> SimThread:
         rec = SimThread(len(self.records), name, thread, baton, ident)
+        rec.ready_at = self.steps
         self.records.append(rec)
         self.by_ident[ident] = rec
         insort(self.runnable, rec, key=_by_order)
         self.live += 1
         self.strategy.spawned(rec)
+        if self.choices is not None:
+            self.choices.spawned(rec)
         return rec
 
     # --- threads ----------------------------------------------------------------------
@@ -263,6 +275,8 @@ class Simulation:
         runnable = self.runnable
         if len(runnable) > 1:
             nxt = self.strategy.pick(runnable, self.steps, me, started)
+            if self.choices is not None:
+                nxt = self.choices.switch(me, nxt, runnable, what)
             if nxt is not me:
                 self.switches += 1
                 self.current = nxt
@@ -281,12 +295,16 @@ class Simulation:
         """Wait (after prepare) until woken or until deadline (elapsed s)."""
         self.steps += 1
         me.awake_steps = 0
+        me.waits += 1
         me.runnable = False
         self.runnable.remove(me)
         me.waiting_for = what
         me.reason = ""
         if deadline is not None:
-            deadline += self.strategy.timer_late_by()
+            late = self.strategy.timer_late_by()
+            if self.choices is not None:
+                late = self.choices.timer(me, late)
+            deadline += late
             me.deadline = deadline
             heapq.heappush(self.timers, (deadline, me.order, me.seq, me, "timeout"))
         else:
@@ -299,6 +317,8 @@ class Simulation:
     def wake(self, rec: SimThread) -> None:
         """Make a waiting thread runnable (perhaps a little later)."""
         late = self.strategy.late_by()
+        if self.choices is not None:
+            late = self.choices.late(rec, late)
         if late:
             rec.seq += 1  # the old deadline, if any, no longer counts
             heapq.heappush(self.timers, (self.clock.elapsed + late, rec.order, rec.seq,
@@ -313,6 +333,7 @@ class Simulation:
         rec.reason = reason
         rec.waiting_for = None
         rec.deadline = None
+        rec.ready_at = self.steps
         insort(self.runnable, rec, key=_by_order)
 
     def _fire_timers(self) -> None:
@@ -336,6 +357,8 @@ class Simulation:
             else:
                 self._deadlock()
         nxt = self.strategy.pick(self.runnable, self.steps)
+        if self.choices is not None:
+            nxt = self.choices.pick(self.current, nxt, self.runnable)
         self.current = nxt
         if nxt is me:
             self._after_wake(me)

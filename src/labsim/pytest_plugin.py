@@ -18,6 +18,8 @@
     --sim-busy-steps N                    points in a row without waiting before a
                                           busy loop is reported (default 10^6)
     --sim-results FILE                    one JSON line per run (for tools)
+    --sim-shrink, --sim-replay FILE       the fewest departures from a calm run
+                                          that fail the same way (labsim.shrink)
 
 Under --sim, pytest-timeout's real-time alarm is off: the test's limit (its
 `timeout`, 120 s in setup.cfg) is checked in virtual time instead, and the
@@ -28,7 +30,6 @@ seed and the command that replays it.
 from __future__ import annotations
 
 import json
-import re
 import time as _time
 from typing import Any, Dict, List, Optional
 
@@ -36,10 +37,11 @@ import pytest
 from _pytest.reports import TestReport
 from _pytest.runner import runtestprotocol
 
-from labsim import patching, pool, seeds, tracecheck, watchdog
+from labsim import hookspecs, patching, pool, seeds, shrink, tracecheck, watchdog
 from labsim.clock import DEFAULT_STEP_COST_S
 from labsim.core import BUSY_STEPS, Simulation
 from labsim.errors import SimFailure
+from labsim.replay_command import replay_command
 from labsim.strategies import DEFAULT_PERTURB_S, NAMES
 
 DEFAULT_TIME_LIMIT_S = 120.0
@@ -76,6 +78,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "waiting before it is reported as a busy loop (default 10^6)")
     group.addoption("--sim-results", default=None,
                     help="append one JSON line per simulated run to this file")
+    shrink.add_options(group)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def _enabled(config: pytest.Config) -> bool:
@@ -84,6 +91,7 @@ def _enabled(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    shrink.configure(config)
     if not _enabled(config):
         return
     seed_list = config.getoption("sim_seeds")
@@ -118,32 +126,15 @@ def pytest_configure(config: pytest.Config) -> None:
     watchdog.ensure_running(config.getoption("sim_watchdog"))
 
 
+@pytest.hookimpl(trylast=True)  # (after -k: a replay's test must be among those selected)
+def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+    if _enabled(config):
+        shrink.select(config, items)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _enabled(config):
         pool.close()  # the idle OS threads the runs' threads ran on
-
-
-def replay_command(config: pytest.Config, item: pytest.Item, seed: int) -> str:
-    parts = ["pytest", "--sim", "--sim-seed", str(seed)]
-    strategy = config.getoption("sim_strategy")
-    if strategy != "random":
-        parts += ["--sim-strategy", strategy]
-    perturb = config.getoption("sim_perturb")
-    if perturb != DEFAULT_PERTURB_S * 1000:
-        parts += ["--sim-perturb", f"{perturb:g}"]
-    step_cost = config.getoption("sim_step_cost")
-    if step_cost != DEFAULT_STEP_COST_S * 1e6:
-        parts += ["--sim-step-cost", f"{step_cost:g}"]
-    busy_steps = config.getoption("sim_busy_steps")
-    if busy_steps != BUSY_STEPS:
-        parts += ["--sim-busy-steps", str(busy_steps)]
-    if config.getoption("race", False):
-        parts.append("--race")
-    if re.fullmatch(r"\w+", item.name):
-        parts += ["-k", item.name]
-    else:
-        parts.append(f"'{item.nodeid}'")
-    return " ".join(parts)
 
 
 def _time_limit(item: pytest.Item) -> float:
@@ -154,7 +145,7 @@ def _time_limit(item: pytest.Item) -> float:
 
 
 def _run(item: pytest.Item, nextitem: Optional[pytest.Item], seed: int,
-         trace: bool) -> "tuple[list, Simulation, float]":
+         trace: bool, choices: Any = None) -> "tuple[list, Simulation, float]":
     config = item.config
     sim = Simulation(
         seed, config.getoption("sim_strategy"),
@@ -162,7 +153,7 @@ def _run(item: pytest.Item, nextitem: Optional[pytest.Item], seed: int,
         step_cost=config.getoption("sim_step_cost") / 1e6,
         time_limit=_time_limit(item), trace=trace,
         busy_steps=config.getoption("sim_busy_steps"),
-        replay_hint=f"replay: {replay_command(config, item, seed)}")
+        replay_hint=f"replay: {replay_command(config, item, seed)}", choices=choices)
     began = _time.perf_counter()
     item._report_sections = []  # (pytest keeps them on the item, across reruns)
     sim.adopt(item.name)
@@ -199,12 +190,13 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: Optional[pytest.Item]) 
     config = item.config
     if not _enabled(config):
         return None
+    if shrink.wanted(config):
+        return shrink.protocol(item, nextitem, _run, _log_run)
     check = config.getoption("sim_check")
     seed_list = _state.get("seeds")
     if seed_list is None:
         fixed = config.getoption("sim_seed")
         seed_list = [fixed if fixed is not None else seeds.seed_for(item.name)]
-    results_path = config.getoption("sim_results")
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     for number, seed in enumerate(seed_list):
         last = number == len(seed_list) - 1
@@ -231,27 +223,34 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: Optional[pytest.Item]) 
                         rep.longrepr = (f"labsim --sim-check: seed {seed} is not "
                                         f"deterministic: {problem}")
             reports = again
-        failed = any(rep.failed for rep in reports)
-        hint = f"seed {seed}, strategy {sim.strategy.name}: replay with\n  " \
-               f"{replay_command(config, item, seed)}"
-        # The simulation's notes go with the failure, where they are shown.
-        noted = next((rep for rep in reports if rep.failed),
-                     next((rep for rep in reports if rep.when == "teardown"), None))
-        for rep in reports:
-            if rep.failed:
-                rep.sections.append(("labsim", hint))
-                rep.user_properties.append((REPLAY_PROPERTY, replay_command(config, item, seed)))
-            if sim.notes and rep is noted:
-                rep.sections.append(("labsim notes", "\n".join(sim.notes)))
-            item.ihook.pytest_runtest_logreport(report=rep)
-        if failed:
-            _failures.append(f"{item.nodeid} seed {seed}: {replay_command(config, item, seed)}")
-        if results_path:
-            _write_result(results_path, item, seed, sim, took, reports)
+        _log_run(item, seed, sim, took, reports)
         if item.session.shouldfail or item.session.shouldstop:
             break  # -x / --maxfail: no more seeds either
     item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
+
+
+def _log_run(item: pytest.Item, seed: int, sim: Simulation, took: float,
+             reports: list) -> None:
+    """Report one run's phases to pytest, with the replay hint of a failure."""
+    config = item.config
+    hint = f"seed {seed}, strategy {sim.strategy.name}: replay with\n  " \
+           f"{replay_command(config, item, seed)}"
+    # The simulation's notes go with the failure, where they are shown.
+    noted = next((rep for rep in reports if rep.failed),
+                 next((rep for rep in reports if rep.when == "teardown"), None))
+    for rep in reports:
+        if rep.failed:
+            rep.sections.append(("labsim", hint))
+            rep.user_properties.append((REPLAY_PROPERTY, replay_command(config, item, seed)))
+        if sim.notes and rep is noted:
+            rep.sections.append(("labsim notes", "\n".join(sim.notes)))
+        item.ihook.pytest_runtest_logreport(report=rep)
+    if any(rep.failed for rep in reports):
+        _failures.append(f"{item.nodeid} seed {seed}: {replay_command(config, item, seed)}")
+    results_path = config.getoption("sim_results")
+    if results_path:
+        _write_result(results_path, item, seed, sim, took, reports)
 
 
 def _first_difference(a: str, b: str) -> str:
@@ -307,6 +306,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             f"labsim: --sim-seeds {count} ran the seeds 1-{count}; "
             f"--sim-seed {count} runs seed {count} alone")
+    shrink.terminal_summary(terminalreporter)
     if not _failures:
         return
     terminalreporter.section("labsim: failing seeds, and how to replay each")

@@ -29,7 +29,7 @@ import pytest
 
 # The lab's options whose value is a path (the record's and the simulation's
 # here; the timeline adds --timeline).
-_PATH_OPTIONS = {"--record-failed", "--sim-results"}
+_PATH_OPTIONS = {"--record-failed", "--sim-results", "--sim-replay", "--shrink-dir"}
 
 # pytest's settings files, in the order it looks for them in each folder,
 # and what makes each one pytest's (a file without it is passed over).

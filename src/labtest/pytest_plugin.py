@@ -27,6 +27,7 @@ from typing import Dict, Iterator, List, Tuple
 import pytest
 
 import racecheck
+from labsim import shrink
 from labtest.testing import T
 
 # The plugins of the packages below the lab (the record and monitors, --race's
@@ -72,7 +73,7 @@ def t(request: pytest.FixtureRequest) -> Iterator[T]:
     """The Go tester's *testing.T, for tests written like the Go originals."""
     handle = T(request.node.name)
     yield handle
-    if handle.output:
+    if handle.output and not shrink.is_trial(request.node):  # (not each of --sim-shrink's)
         _REPORTS.append((request.node.nodeid, handle.output))
 
 

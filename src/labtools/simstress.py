@@ -13,9 +13,11 @@ run's report at once, then everything the seed's replay with RAFT_DEBUG=1
 prints (the seed means the same run with and without debug output; the
 replays take the pool's free slots ahead of the batches not yet started).
 --first-failure kills every running process at the first failing seed,
-then replays that one. A run's outcome does not depend on the runs before
-it in its process (each run reseeds the global random, restarts the
-virtual clock, and tears its fixtures down). Exits 1 if any run failed.
+then replays that one. With --shrink, the first failing seed is then
+shrunk (`pytest --sim-shrink`, labsim.shrink) and its account printed. A
+run's outcome does not depend on the runs before it in its process (each
+run reseeds the global random, restarts the virtual clock, and tears its
+fixtures down). Exits 1 if any run failed.
 
     run(args)                      the command (args parsed by labtools.stress)
     add_seed_batches(pool, command, seeds, batch, env, folder[, cwd])
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -173,7 +176,33 @@ class _SimStress:
         for result, log in self.failures:
             print(f"  {result['name']} seed {result['seed']}: {result['replay']}\n"
                   f"    log: {log}")
+        first = next((result for result, _ in self.failures if result["name"] != "(batch)"),
+                     None)
+        if getattr(args, "shrink", False) and first is not None:
+            self._shrink(first)
         return 1 if self.failures or self.seeds_done < len(self.seeds) else 0
+
+    def _shrink(self, result: Dict[str, Any]) -> None:
+        """Shrink one failing seed in a pytest of its own; print its account."""
+        folder = self.args.logs / "shrunk"
+        command = [*self.command, "-k", result["name"], f"--sim-seed={result['seed']}",
+                   "--sim-shrink", f"--shrink-dir={folder}"]
+        print(f"\nstress --sim: shrinking {result['name']} seed {result['seed']} "
+              f"(pytest --sim-shrink) ...", flush=True)
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              env=self.env)
+        lines = done.stdout.decode(errors="replace").splitlines()
+        heads = [i for i, line in enumerate(lines) if "labsim: shrunk runs" in line]
+        if not heads:
+            print("stress --sim: the shrink gave no account:\n" + "\n".join(lines[-30:]),
+                  flush=True)
+            return
+        account = []
+        for line in lines[heads[0] + 1:]:
+            if line.startswith("===="):
+                break
+            account.append(line)
+        print("\n".join(account), flush=True)
 
     def _follow(self, job: Job) -> None:
         if isinstance(job.data, SeedBatch):

@@ -74,6 +74,9 @@ def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                      help="with --sim: the scheduling strategy (default random)")
     sim.add_argument("--batch", type=int, default=100,
                      help="with --sim: seeds to a process (default 100)")
+    sim.add_argument("--shrink", action="store_true",
+                     help="with --sim: then shrink the first failing seed (pytest --sim-shrink; "
+                          "its replay file and page in LOGS/shrunk)")
     argv = list(sys.argv[1:] if argv is None else argv)
     passthrough: List[str] = []
     if "--" in argv:

@@ -23,7 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from labtools.timeline_model import OUTCOMES, RecordError, check_events, page_data
+from labtools.timeline_model import (OUTCOMES, RecordError, check_events, page_data,
+                                     without_addresses)
 
 PAGE_DIR = Path(__file__).resolve().parent / "timeline_page"
 
@@ -107,11 +108,21 @@ def _summary(data: Dict[str, Any], events: Sequence[Dict[str, Any]]) -> List[str
                         f"{_link(round(e['t'] * 1e6), str(e.get('rule', '?')))} at "
                         f"{e['t']:.3f} s ({html.escape(str(e.get('source', '')))}): "
                         f"{html.escape(str(e.get('message', '')))}</div>")
+    departures = [e for e in events if e["kind"] == "departure"]
+    if departures:
+        told = [f"{_link(round(e['t'] * 1e6), str(e.get('what', '?')))} at {e['t']:.3f} s"
+                for e in departures[:DEPARTURES_TOLD]]
+        more = len(departures) - DEPARTURES_TOLD
+        rows.append(f"<div><b>{len(departures)} departures</b> from a calm run (▼): "
+                    + "; ".join(told) + (f"; and {more} more" if more > 0 else "") + "</div>")
     if data["logs_cut"]:
         rows.append(f"<div>The first {len(data['logs']['t'])} DPrintf lines are kept; "
                     f"{data['logs_cut']} more were left out.</div>")
     return rows
 
+
+# The header names a run's departures (labsim --sim-shrink) up to this many.
+DEPARTURES_TOLD = 12
 
 LEGEND = (
     '<span><span class="swatch" style="background:#2e9d4a"></span>leader</span>'
@@ -123,7 +134,7 @@ LEGEND = (
     '(dashed: held back)</span>'
     '<span style="color:#d0312d">✕ where a request or reply was lost</span>'
     '<span>ticks below a lane: applies; above: the leader\'s commit index; ◆ Start(); '
-    '● checks; ▲ violations</span>'
+    '● checks; ▲ violations; ▼ departures from a calm run (labsim --sim-shrink)</span>'
     '<span>wheel or +/-: zoom · drag or ←/→: pan · 0: fit · click: details</span>'
 )
 
@@ -195,7 +206,8 @@ def render(source: Any, title: Optional[str] = None, verdict: Optional[str] = No
         title=html.escape(f"timeline: {heading}"),
         heading=html.escape(heading),
         verdict=badge,
-        note=f'<div class="note">{html.escape(note)}</div>' if note else "",
+        # (an address in a failure's text changes from one process to the next)
+        note=f'<div class="note">{html.escape(without_addresses(note))}</div>' if note else "",
         summary="\n".join(_summary(data, events)),
         legend=LEGEND,
         css=(PAGE_DIR / "page.css").read_text(encoding="utf-8"),

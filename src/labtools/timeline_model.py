@@ -5,9 +5,11 @@
     page_data(events)             the page's data: lanes, RPCs, shades, marks, logs
 
 A record is a list of event dicts (seq, t, kind, ...) as the run's record
-(labrpc.record) makes them: meta, rpc, harness, log, violation. Roles are not in the
-record; they are read from the traffic as the monitors read it (monitors.traffic:
-Figure 2's field names in any case, what each call shows of its peers' roles):
+(labrpc.record) makes them: meta, rpc, harness, log, violation, and under
+labsim's shrinker departure (a choice other than the calm run's, marked on the
+lane of the peer it names). Roles are not in the record; they are read from
+the traffic as the monitors read it (monitors.traffic: Figure 2's field
+names in any case, what each call shows of its peers' roles):
   - a peer that sends AppendEntries or InstallSnapshot in term T leads T;
   - a peer that sends RequestVote in term T is a candidate in T;
   - a peer whose reply carries term T is in T; it follows if T is newer than
@@ -45,6 +47,7 @@ MAX_LOG_TEXT = 400
 MAX_LOG_LINES = 200_000
 
 RPC_FIELDS = ("id", "src", "dst", "method", "sent", "done", "outcome")
+_PEER_NAME = re.compile(r"\bS(\d+)\b")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
@@ -127,7 +130,12 @@ def compact(value: Any, depth: int = 0) -> Any:
     # change from one process to the next.
     if isinstance(value, (set, frozenset)):
         return compact(sorted(value, key=repr), depth + 1)
-    return compact(_ADDRESS.sub("", repr(value)), depth + 1)
+    return compact(without_addresses(repr(value)), depth + 1)
+
+
+def without_addresses(text: str) -> str:
+    """text without " at 0x7f..." (an object's address differs in every process)."""
+    return _ADDRESS.sub("", text)
 
 
 class Packer:
@@ -316,9 +324,18 @@ class Mark(NamedTuple):
 
 
 def _mark_of(event: Dict[str, Any]) -> Tuple[Optional[int], str, str]:
-    """(lane peer or None for the tester's lane, type, label) of a harness/violation event."""
+    """(lane peer or None for the tester's lane, type, label) of a harness,
+    violation or departure event."""
     if event["kind"] == "violation":
         return None, "violation", f"violation: {event.get('rule', '?')}"
+    if event["kind"] == "departure":
+        what = str(event.get("what", "a departure"))
+        peer = event.get("peer")
+        if not isinstance(peer, int) or isinstance(peer, bool):
+            # A thread's choice: the peer its thread's name gives (raft-S2-ticker), if any.
+            named = _PEER_NAME.search(what)
+            peer = int(named.group(1)) if named else None
+        return peer, "departure", what
     action = event.get("action")
     peer = event.get("peer") if isinstance(event.get("peer"), int) else None
     if action == "apply":
@@ -421,8 +438,10 @@ def _marks(events: Sequence[Dict[str, Any]], peers: int,
     details: List[Any] = []
     commit_seen: Dict[int, int] = {}
     for e in events:
-        if e["kind"] in ("harness", "violation"):
+        if e["kind"] in ("harness", "violation", "departure"):
             lane, kind, label = _mark_of(e)
+            if lane is not None and not 0 <= lane < peers:
+                lane = None
             marks.append(Mark(_us(e["t"]), -1 if lane is None else lane, kind, label,
                               len(details)))
             details.append(packer.pack(_fields(e)))
@@ -496,6 +515,7 @@ def page_data(events: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
         "logs": _columns(log_lines, LogLine._fields, LOG_COLUMNS),
         "logs_cut": cut_lines,
         "violations": sum(1 for e in events if e["kind"] == "violation"),
+        "departures": sum(1 for e in events if e["kind"] == "departure"),
         "failed_checks": sum(1 for e in events if e["kind"] == "harness"
                              and e.get("action") == "check" and not e.get("ok")),
     }

@@ -17,6 +17,10 @@ prints them). A test without a record gets no page, and the summary at the
 end says why (the record was off); a run that drew no page at all says so.
 Each page is named in its test's failure too (labtest.next_steps).
 
+Under `pytest --sim --sim-shrink` (labsim.shrink) it draws the shrunk run's
+page beside its replay file (pytest_labsim_shrunk), with the departures from
+a calm run marked; the shrinker's tries get no page.
+
 Loaded from its own `pytest11` entry point (raftlab-timeline); the grader
 names it with -p.
 """
@@ -31,6 +35,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 
 from labtest import next_steps, path_options, run_header
+from labsim.shrink import is_trial
 from monitors.pytest_plugin import records_of as recorded
 
 ENV_DIR = "RAFT_TIMELINE"
@@ -108,6 +113,8 @@ class TimelineWriter:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
         outcome = yield
+        if is_trial(item):
+            return
         report: pytest.TestReport = outcome.get_result()
         test = self._tests.setdefault(item.nodeid, {"failed": None, "records": None})
         if report.failed and test["failed"] is None:
@@ -128,19 +135,13 @@ class TimelineWriter:
 
     def _draw(self, item: pytest.Item, found: Tuple[List[Any], str],
               failure: Optional[str]) -> None:
-        from labtools.timeline import write_page
-
         records, why = found
         if not records:
             self.missing.setdefault(why, []).append(item.nodeid)
             return
-        name = self._page_name(item)
-        verdict = "failed" if failure is not None else "passed"
-        for number, record in enumerate(records, 1):
-            stem = name if number == 1 else f"{name}-{number}"
-            page = write_page(record, self.folder / f"{stem}.html", title=item.nodeid,
-                              verdict=verdict, note=failure)
-            self.written.append(page)
+        written = _write_pages(item, records, self.folder, self._page_name(item), failure)
+        self.written += written
+        for page in written:
             next_steps.page_written(item.nodeid, page)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -155,3 +156,28 @@ class TimelineWriter:
         for why, tests in self.missing.items():
             named = ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
             terminalreporter.write_line(f"timeline: no page for {named}: {why}")
+
+
+def _write_pages(item: pytest.Item, records: List[Any], folder: Path, name: str,
+                 failure: Optional[str]) -> List[Path]:
+    """One page per record: folder/name.html, name-2.html, ..."""
+    from labtools.timeline import write_page
+
+    verdict = "failed" if failure is not None else "passed"
+    return [write_page(record, folder / f"{name if number == 1 else f'{name}-{number}'}.html",
+                       title=item.nodeid, verdict=verdict, note=failure)
+            for number, record in enumerate(records, 1)]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_labsim_shrunk(item: pytest.Item, reports: List[pytest.TestReport],
+                         path: str) -> Optional[str]:
+    """The shrunk run's page at path (labsim.shrink), drawn as --timeline would."""
+    records, _ = records_of(item)
+    if not records:
+        return None
+    failed = next((report for report in reports if report.failed), None)
+    failure = _failure(failed) if failed is not None else None
+    target = Path(path)
+    written = _write_pages(item, records, target.parent, target.stem, failure)
+    return ", ".join(str(page) for page in written)

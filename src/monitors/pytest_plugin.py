@@ -23,6 +23,7 @@ from typing import Iterator, List
 import pytest
 
 from labrpc.record import Record
+from labsim import shrink
 from monitors import recording
 
 _RECORDS = pytest.StashKey[List[Record]]()
@@ -80,7 +81,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             report.outcome = "failed"
             report.longrepr = (f"Raft rule broken: {violations[0]['rule']}: "
                                f"{violations[0]['message']}")
-    if report.failed and records:
+    if report.failed and records and not shrink.is_trial(item):
         folder = os.environ.get(recording.RECORD_FAILED_ENV)
         if folder:
             _save(records, Path(folder), item.nodeid)

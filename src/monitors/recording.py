@@ -7,6 +7,8 @@
     RAFT_RECORD_FAILED=DIR   the pytest plugin saves failed tests' records there
 
     record = new_record(test_name, peers, report)  -- a Record, or None when off
+                        (under labsim's shrinker it gets a "departure" event at
+                        each of the run's departures from a calm run)
     listen(fn) / unlisten(fn)   -- fn(record) for each record made (records_of)
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import os
 from typing import Callable, List, Optional
 
+import labsim
 from labrpc.record import FORMAT, Record
 from monitors import rules
 
@@ -61,6 +64,9 @@ def new_record(test: str, peers: int, report: Callable[[str], None],
                monitors=monitors_enabled())
     if monitors_enabled():
         rules.attach(record, peers, report, note)
+    sim = labsim.active()
+    if sim is not None and sim.choices is not None:
+        sim.choices.note_in(record)
     for fn in list(_listeners):
         fn(record)
     return record

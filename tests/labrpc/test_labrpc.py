@@ -3,6 +3,7 @@ Python port's own: fatal mistakes are loud, Cleanup ends everything."""
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from dataclasses import dataclass
@@ -475,3 +476,57 @@ def test_long_reordering_delivers_every_reply_eventually() -> None:
         assert sum(run_concurrently(30, call)) == 30
         # Most of the 30 replies were held back 200 ms or more.
         assert time.monotonic() - t0 >= 0.2
+
+
+# --- the fault source (labrpc.faults) ----------------------------------------------------
+
+
+def test_random_faults_draw_as_the_go_lab_does() -> None:
+    """The default source answers each question with the global random's draws,
+    in the order the network asks them (a seeded run keeps its faults)."""
+    from labrpc.faults import CallPath, RandomFaults
+
+    call = CallPath(0, 1, "Raft.RequestVote")
+    faults = RandomFaults()
+    random.seed(5)
+    answers = [faults.timeout_ms(call, 100), faults.delay_ms(call, 27),
+               faults.dropped(call, "request", 100), faults.dropped(call, "reply", 100),
+               faults.reordered(call, 600), faults.reorder_ms(call, 200, 2000)]
+    random.seed(5)
+    timeout, delay = random.randrange(100), random.randrange(27)
+    request, reply = random.randrange(1000) < 100, random.randrange(1000) < 100
+    late = random.randrange(900) < 600
+    spread = random.randrange(2000)
+    assert answers == [timeout, delay, request, reply, late, 200 + random.randrange(1 + spread)]
+
+
+def test_the_fault_source_can_be_replaced_and_restored() -> None:
+    from labrpc import faults
+
+    class LoseEveryRequest(faults.RandomFaults):
+        def __init__(self) -> None:
+            self.asked: List[Any] = []
+
+        def delay_ms(self, call: Any, limit: int) -> int:
+            return 0
+
+        def dropped(self, call: Any, which: str, per_mille: int) -> bool:
+            self.asked.append((call, which))
+            return which == "request"
+
+    source = LoseEveryRequest()
+    with MakeNetwork() as rn:
+        rn.Reliable(False)
+        e, js = one_server(rn, "end1-99", "server99")
+        rn.Enable("end1-99", True)
+        faults.use(source)
+        try:
+            assert all(not e.Call("JunkServer.Handler1", "7", IntReply()) for _ in range(5))
+        finally:
+            faults.use(None)
+        assert isinstance(faults.source, faults.RandomFaults) and faults.source is not source
+        assert source.asked == [(faults.CallPath("end1-99", "server99", "JunkServer.Handler1"),
+                                 "request")] * 5
+        assert js.log1 == []    # no request reached the handler
+        rn.Reliable(True)
+        assert e.Call("JunkServer.Handler1", "7", IntReply())

@@ -285,3 +285,33 @@ def test_two_processes_draw_the_same_bytes(tmp_path: Path) -> None:
                        env={**os.environ, "PYTHONHASHSEED": seed})
         pages.append(page.read_bytes())
     assert pages[0] == pages[1]
+
+
+def test_departures_are_marked_on_the_lane_they_name_and_listed() -> None:
+    events = records.failing_reelection()
+    last = max(e["seq"] for e in events)
+    events += [
+        {"seq": last + 1, "t": 0.5, "kind": "departure", "choice": "drop_reply",
+         "what": "S2's RequestVote reply to S0 lost", "peer": 0},
+        {"seq": last + 2, "t": 0.25, "kind": "departure", "choice": "switch",
+         "what": "raft-S1-ticker runs, preempting TestX", "peer": None},
+        {"seq": last + 3, "t": 0.75, "kind": "departure", "choice": "late",
+         "what": "config-applier wakes 3 ms late", "peer": None},
+    ]
+    page = timeline.render(events)
+    data = data_of(page)
+    marked = [(m[0], m[1], m[3]) for m in data["marks"] if m[2] == "departure"]
+    assert marked == [(250_000, 1, "raft-S1-ticker runs, preempting TestX"),
+                      (500_000, 0, "S2's RequestVote reply to S0 lost"),
+                      (750_000, -1, "config-applier wakes 3 ms late")]
+    assert data["departures"] == 3
+    assert "<b>3 departures</b> from a calm run" in page
+    header = page[:page.index('<div id="controls">')]
+    assert "S2&#x27;s RequestVote reply to S0 lost</a> at 0.500 s" in header
+
+
+def test_an_address_in_the_failure_note_does_not_change_the_page() -> None:
+    events = records.failing_reelection()
+    one = timeline.render(events, note="waits for Lock at 0x7f57ed84de90, held by S1")
+    two = timeline.render(events, note="waits for Lock at 0x7f0311ef4950, held by S1")
+    assert one == two and "waits for Lock, held by S1" in one

@@ -6,7 +6,8 @@
 //              (at done); a lost one stops where it was lost, at a red cross
 //   shades     a cut-off peer's lane hatched, a crashed one greyed; unreliable and
 //              long-reordering periods tinted on the tester's lane
-//   marks      applies and commits as ticks, Start() as a diamond, checks and violations
+//   marks      applies and commits as ticks, Start() as a diamond, checks and violations,
+//              departures from a calm run (labsim --sim-shrink) as a line under a ▼
 //
 // Only what lies in the visible time range is drawn, on a canvas: a whole 2-minute run of
 // 20,000 RPCs redraws in about 150 ms, a few seconds of it in a few ms, and hovering
@@ -32,7 +33,8 @@
     start: ['Start()', '#1f5fbf'], 'start-refused': ['Start()', '#9aa3ad'],
     'check-ok': ['checks', '#2e9d4a'], 'check-fail': ['checks', '#d0312d'],
     violation: ['violations', '#d0312d'], test: ['test', '#1d232b'],
-    network: ['network', '#7a7f87'], other: ['other', '#7a7f87']
+    network: ['network', '#7a7f87'], departure: ['departures', '#c2185b'],
+    other: ['other', '#7a7f87']
   };
   const LEFT = 96, RIGHT = 18, AXIS_H = 26, TESTER_H = 40, LANE_H = 70;
   const BAND_Y = 6, BAND_H = 15, AXIS_Y = 46;
@@ -362,6 +364,8 @@
         y = AXIS_H + TESTER_H / 2 + 4;
         if (type === 'violation') {
           path.moveTo(x, y - 8); path.lineTo(x + 7, y + 5); path.lineTo(x - 7, y + 5); path.closePath();
+        } else if (type === 'departure') {
+          path.moveTo(x - 6, y - 6); path.lineTo(x + 6, y - 6); path.lineTo(x, y + 5); path.closePath();
         } else if (type === 'test' || type === 'network') {
           path.rect(x - 0.5, AXIS_H + 14, 1, TESTER_H - 16);
           labels.push([label, x + 3, y + 6, type]);
@@ -373,6 +377,12 @@
         const base = laneY(lane);
         if (type === 'apply') { y = base + 9; path.rect(x - 0.5, base + 4, 1.5, 10); }
         else if (type === 'commit') { y = base - 9; path.rect(x - 0.5, base - 14, 1.5, 10); }
+        else if (type === 'departure') {
+          // a line across the lane, under a downward triangle at its top
+          y = base - 24;
+          path.rect(x - 0.5, base - 24, 1, 48);
+          path.moveTo(x - 6, y - 6); path.lineTo(x + 6, y - 6); path.lineTo(x, y + 4); path.closePath();
+        }
         else if (type === 'start' || type === 'start-refused' || type === 'violation') {
           y = base - 20;
           if (type === 'violation') {
