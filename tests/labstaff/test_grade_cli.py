@@ -112,7 +112,8 @@ def test_try_bundle_and_its_old_spellings_run_the_same(tmp_path: Path, calls: Ca
     (["{solution}", "--leaderboard"], "--leaderboard and --reference go with a bundle"),
     (["{solution}", "--parts", "2A", "--runs", "0"], "--runs must be at least 1"),
     (["--bundle", "{tmp}/a.zip", "--try-bundle", "{tmp}/a.zip"], "use `raft-grade bundle`"),
-])
+], ids=lambda value: None if isinstance(value, list) else value.split(":")[0].replace(" ", "-"))
+# (ids without a test's name: `pytest -k 2A` selects the Go tests of 2A alone)
 def test_mistakes_are_usage_errors_and_run_nothing(tmp_path: Path, calls: Calls,
                                                    capsys: pytest.CaptureFixture,
                                                    args: List[str], message: str) -> None:
