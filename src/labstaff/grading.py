@@ -52,8 +52,8 @@ from labstaff.sandbox import Sandbox
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # Every package the test process imports: the lab's, and this one for its
 # verdict plugin (labstaff.verdict, labstaff.integrity).
-LAB_PACKAGES = ("labgob", "labrpc", "labsim", "racecheck", "monitors", "labtest", "raft",
-                "labtools", "labstaff")
+LAB_PACKAGES = ("labenv", "labgob", "labrpc", "labsim", "racecheck", "monitors", "labtest",
+                "raft", "labtools", "labstaff")
 TESTS = PACKAGE_ROOT / "raft"
 RAFT_TESTS = "test_raft.py"
 # How long a test process may take to exit after pytest's own timeout

@@ -55,6 +55,7 @@ class _Guard:
 
     def __init__(self, secret: bytes, fd: int) -> None:
         # Imported here, not at the top: plain pytest runs never load them early.
+        import labenv
         import labgob
         import labrpc
         import labrpc.affinity
@@ -85,7 +86,7 @@ class _Guard:
         monitor_modules = [module for name, module in sorted(sys.modules.items())
                            if name.startswith("monitors.")]
         for module in (labtest.testing, raft.persister, labrpc, labrpc.affinity, labrpc.record,
-                       labgob, racecheck, labtest.pytest_plugin, *monitor_modules,
+                       labenv, labgob, racecheck, labtest.pytest_plugin, *monitor_modules,
                        labtest.applych, labtest.lab_tests, labtest.leftover_threads,
                        labtest.failures, sys.modules[__name__]):
             self.snapshot.add_module(module, REBOUND_AS_IT_RUNS.get(module.__name__, ()))

@@ -21,11 +21,11 @@ and, each in its own module, for the lab's tests only (labtest.lab_tests):
 
 from __future__ import annotations
 
-import os
 from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
+import labenv
 import racecheck
 from labsim import shrink
 from labtest.testing import T
@@ -54,14 +54,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("race"):
-        os.environ[racecheck.ENV_VAR] = "1"
+        labenv.give(racecheck.ENV_VAR, "1")
     # DPrintf lines carry their own time, topic, peer, term and role.
     # (Set here: setup.cfg cannot hold a '%' for both setuptools and pytest.)
     if config.getoption("log_format") is None and not config.getini("log_format"):
         config.option.log_format = "%(message)s"
     # With DPrintf on, a passing test's lines are shown too (as Go prints
     # them): `RAFT_DEBUG=1 pytest -k X 2>&1 | raft-logview` has lines to read.
-    debug = os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+    debug = labenv.enabled(DEBUG_ENV)
     chars = config.getoption("reportchars", None)
     if debug and chars is not None and "P" not in chars and "A" not in chars \
             and "N" not in chars:

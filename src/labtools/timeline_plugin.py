@@ -27,13 +27,13 @@ names it with -p.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
+import labenv
 from labtest import next_steps, path_options, run_header
 from labsim.shrink import is_trial
 from monitors.pytest_plugin import records_of as recorded
@@ -48,10 +48,6 @@ ENV_KEEP_DPRINTF = "RAFT_RECORD_DPRINTF"
 path_options.takes_path("--timeline")
 
 
-def _truthy(value: Optional[str]) -> bool:
-    return (value or "").strip().lower() not in ("", "0", "false", "no", "off")
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("raft timeline", "a run as a picture (labtools.timeline)")
     group.addoption("--timeline", metavar="DIR", default=None,
@@ -62,16 +58,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    folder = config.getoption("timeline") or os.environ.get(ENV_DIR) or None
-    every = config.getoption("timeline_all") or _truthy(os.environ.get(ENV_ALL))
+    folder = config.getoption("timeline") or labenv.value_of(ENV_DIR)
+    every = config.getoption("timeline_all") or labenv.enabled(ENV_ALL)
     if every and not folder:
         raise pytest.UsageError(f"--timeline-all needs --timeline DIR (or {ENV_DIR}=DIR)")
     if folder:
         # A page draws the run's record: keep one even with the monitors off
         # (an explicit RAFT_RECORD=0 still wins, and the page then says why
         # there is none).
-        os.environ.setdefault("RAFT_RECORD", "1")
-        os.environ.setdefault(ENV_KEEP_DPRINTF, "1")
+        labenv.give_default("RAFT_RECORD", "1")
+        labenv.give_default(ENV_KEEP_DPRINTF, "1")
         where = Path(folder).resolve()
         run_header.add(config, f"timeline pages go to {where}"
                                f"{' (every test)' if every else ' (failing tests)'}")

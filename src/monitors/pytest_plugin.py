@@ -15,13 +15,13 @@ marked @pytest.mark.violations_expected (a test of the monitors themselves).
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Iterator, List
 
 import pytest
 
+import labenv
 from labrpc.record import Record
 from labsim import shrink
 from monitors import recording
@@ -48,9 +48,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "violations_expected: the test breaks Raft's rules on purpose (it tests "
         "the monitors); a violation does not fail it at its end")
     if config.getoption("no_monitors"):
-        os.environ[recording.MONITORS_ENV] = "0"
+        labenv.give(recording.MONITORS_ENV, "0")
     if config.getoption("record_failed"):
-        os.environ[recording.RECORD_FAILED_ENV] = config.getoption("record_failed")
+        labenv.give(recording.RECORD_FAILED_ENV, config.getoption("record_failed"))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -82,7 +82,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             report.longrepr = (f"Raft rule broken: {violations[0]['rule']}: "
                                f"{violations[0]['message']}")
     if report.failed and records and not shrink.is_trial(item):
-        folder = os.environ.get(recording.RECORD_FAILED_ENV)
+        folder = labenv.value_of(recording.RECORD_FAILED_ENV)
         if folder:
             _save(records, Path(folder), item.nodeid)
 

@@ -14,10 +14,10 @@
 
 from __future__ import annotations
 
-import os
 from typing import Callable, List, Optional
 
 import labsim
+from labenv import switch
 from labrpc.record import FORMAT, Record
 from monitors import rules
 
@@ -25,23 +25,15 @@ MONITORS_ENV = "RAFT_MONITORS"
 RECORD_ENV = "RAFT_RECORD"
 RECORD_FAILED_ENV = "RAFT_RECORD_FAILED"
 
-_OFF = ("0", "false", "no", "off")
 _listeners: List[Callable[[Record], None]] = []
 
 
-def _switch(name: str) -> Optional[bool]:
-    value = os.environ.get(name, "").strip().lower()
-    if not value:
-        return None
-    return value not in _OFF
-
-
 def monitors_enabled() -> bool:
-    return _switch(MONITORS_ENV) is not False and _switch(RECORD_ENV) is not False
+    return switch(MONITORS_ENV) is not False and switch(RECORD_ENV) is not False
 
 
 def recording_enabled() -> bool:
-    wanted = _switch(RECORD_ENV)
+    wanted = switch(RECORD_ENV)
     return monitors_enabled() if wanted is None else wanted
 
 

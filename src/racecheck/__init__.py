@@ -34,8 +34,8 @@ put), peer.py (the watched class and make_watched).
 
 from __future__ import annotations
 
-import os
 
+import labenv
 from racecheck.locks import OwnedLock, OwnedRLock, threading_with_owned_locks
 from racecheck.peer import EXEMPT, forget_reports, make_watched, reports
 
@@ -43,7 +43,7 @@ ENV_VAR = "RAFT_RACE"
 
 
 def enabled() -> bool:
-    return os.environ.get(ENV_VAR, "").strip().lower() not in ("", "0", "false", "no", "off")
+    return labenv.enabled(ENV_VAR)
 
 
 __all__ = ["ENV_VAR", "EXEMPT", "OwnedLock", "OwnedRLock", "enabled", "forget_reports",

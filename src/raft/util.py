@@ -23,12 +23,12 @@ itself names as S<n> (raft-S2-ticker, "... S2 T4 ...").
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import time
 from typing import Any, List, Optional
 
+import labenv
 import labrpc
 
 import labsim
@@ -40,15 +40,11 @@ KEEP_ENV = "RAFT_RECORD_DPRINTF"
 logger = logging.getLogger("raft")
 
 
-def _switched_on(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
-
-
 # Debug: DPrintf does anything at all (code may test it before building a
 # costly line). Its lines are printed only with RAFT_DEBUG: the logger's
 # level lets them through.
-Debug = _switched_on(ENV_VAR) or _switched_on(KEEP_ENV)
-if _switched_on(ENV_VAR):
+Debug = labenv.enabled(ENV_VAR) or labenv.enabled(KEEP_ENV)
+if labenv.enabled(ENV_VAR):
     logger.setLevel(logging.DEBUG)
 
 
@@ -96,7 +92,7 @@ def add_record(record: Any) -> None:
     _records.append(record)
     # RAFT_RECORD_DPRINTF may be set after this module was imported (by the
     # timeline's plugin, in a process that imported raft before pytest).
-    if not Debug and _switched_on(KEEP_ENV):
+    if not Debug and labenv.enabled(KEEP_ENV):
         Debug = True
 
 
