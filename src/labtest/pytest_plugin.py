@@ -9,6 +9,8 @@ tests and the project's own:
     a thread-leak check        a test fails if its threads outlive it by 1 s
     the Passed lines           repeated at the end, as `go test` prints them
     --no-monitors              the run's record and the monitors (monitors.pytest_plugin)
+    a hung test's report       the threads that matter, at the timeout; a
+                               process that always exits (labtest.hang_plugin)
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from labtest.testing import T
 # reports, --sim), each its own module; pytest loads them with this one.
 # The timeline (labtools) has its own entry point, and the grader names its
 # verdict plugin itself: neither package is below this one.
-pytest_plugins = ["monitors.pytest_plugin", "racecheck.pytest_plugin", "labsim.pytest_plugin"]
+pytest_plugins = ["monitors.pytest_plugin", "racecheck.pytest_plugin", "labsim.pytest_plugin",
+                  "labtest.hang_plugin"]
 
 # Lines each test printed through t.Log (its "Test ..." and "Passed" lines).
 _REPORTS: List[Tuple[str, List[str]]] = []
