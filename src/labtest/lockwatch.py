@@ -382,9 +382,24 @@ def stuck_report(lock: WatchedLock) -> str:
         longest = waiters[0][1] if waiters else 0.0
         count = f"{len(waiters)} thread{'s' if len(waiters) != 1 else ''}"
         lead = f"{REPORT_START} " if number == 0 else "and "
-        heads.append(f"{lead}{each.label} has been held for {longest:.1f} s by "
-                     f"{threadview.name_of(holder)}, which is {situation(holder)}, while {count} "
-                     f"wait{'s' if len(waiters) == 1 else ''} for it.")
+        waits = stuck_wait(holder)
+        if waits is not None and waits[0] is each:
+            # The holder waits for its own lock: a Lock is not re-entrant.
+            frame = threadview.frame_of(holder)
+            line = threadview.short_stack(frame, 1)[0].strip()
+            heads.append(f"{lead}{each.label} is held by {who(holder)}, which has waited "
+                         f"{time.monotonic() - waits[1]:.1f} s to take it again itself, at "
+                         f"{line}. A threading.Lock is not re-entrant: a thread that holds "
+                         "it must not take it again (in a method it calls, say).")
+            waiters = [(ident, waited) for ident, waited in waiters if ident != holder]
+            if not waiters:
+                details.append(f"  {threadview.name_of(holder)} holds {each.label}:")
+                details.extend(threadview.short_stack(frame))
+                continue
+        else:
+            heads.append(f"{lead}{each.label} has been held for {longest:.1f} s by "
+                         f"{threadview.name_of(holder)}, which is {situation(holder)}, while "
+                         f"{count} wait{'s' if len(waiters) == 1 else ''} for it.")
         details.append(f"  {threadview.name_of(holder)} holds {each.label}:")
         details.extend(threadview.short_stack(threadview.frame_of(holder)))
         for ident, waited in waiters[:WAITERS_SHOWN]:

@@ -259,7 +259,8 @@ def full_dump(title: str) -> str:
     threads = {thread.ident: thread for thread in threading.enumerate()}
     for ident, frame in frames.items():
         thread = threads.get(ident)
-        name = thread.name if thread is not None else "(not a threading.Thread)"
+        name = thread.name if thread is not None else \
+            f"(a raw thread, running {_frames(frame)[0].f_code.co_name})"
         daemon = "daemon" if thread is not None and thread.daemon else "non-daemon"
         out.append(f"--- thread {name} ({daemon}, ident {ident})")
         out.extend(line.rstrip("\n") for line in traceback.format_stack(frame))

@@ -218,3 +218,22 @@ def test_a_call_blocked_on_another_thread_fails_the_test_at_its_next_check(
                               "threading.Event.wait")
     with pytest.raises(TestFailure):
         t.check_later_failures()
+
+
+def test_a_thread_that_takes_its_own_lock_again_is_told_a_lock_is_not_reentrant(
+        quick: None) -> None:
+    reports: List[str] = []
+    lock = watched("S0's lock self.mu", reports)
+    ident = threading.get_ident()
+    outer = lockwatch.calling(ident, "S0's Make()")
+    try:
+        with lock:
+            with pytest.raises(lockwatch.PeerCallStuck) as stuck:
+                lock.acquire()
+    finally:
+        lockwatch.done(ident, outer)
+    head = str(stuck.value).splitlines()[0]
+    assert head.startswith("lock watchdog: S0's lock self.mu is held by MainThread (the "
+                           "tester, in S0's Make()), which has waited 0.")
+    assert "s to take it again itself, at test_lockwatch.py:" in head
+    assert ": lock.acquire(). A threading.Lock is not re-entrant: " in head
