@@ -68,8 +68,9 @@ class PeerCallStuck(TestFailure):
 
 # The harness's calls into peers, by thread ident: (what, since).
 _calls: Dict[int, Tuple[str, float]] = {}
-# Threads waiting on a watched lock, by ident: (lock, when they began to wait).
-_waiting: Dict[int, Tuple["WatchedLock", float]] = {}
+# Threads waiting on a watched lock, by ident: (lock, when they began to wait,
+# when the holding they wait on began, as far as they saw it).
+_waiting: Dict[int, Tuple["WatchedLock", float, float]] = {}
 # Every lock built into a peer (for a report of all the stuck ones at once).
 _locks: "weakref.WeakSet[WatchedLock]" = weakref.WeakSet()
 _report_mu = _thread.allocate_lock()  # a real lock: a report never blocks in it
@@ -100,7 +101,8 @@ def harness_calls() -> Dict[int, Tuple[str, float]]:
 
 def stuck_wait(ident: Optional[int]) -> Optional[Tuple["WatchedLock", float]]:
     """(lock, since) if thread ident waits for a watched lock."""
-    return _waiting.get(ident) if ident is not None else None
+    waits = _waiting.get(ident) if ident is not None else None
+    return None if waits is None else (waits[0], waits[1])
 
 
 class WatchedLock:
@@ -156,7 +158,7 @@ class WatchedLock:
         deadline = None if timeout is None or timeout < 0 else began + timeout
         holding, since = self._taken, began
         outer = _waiting.get(me)
-        _waiting[me] = (self, began)
+        _waiting[me] = (self, began, began)
         try:
             while True:
                 step = POLL_S if deadline is None else min(POLL_S, deadline - time.monotonic())
@@ -169,6 +171,7 @@ class WatchedLock:
                     return False
                 if self._taken != holding:
                     holding, since = self._taken, now  # another holding: count anew
+                    _waiting[me] = (self, began, since)
                 elif now - since >= LOCK_WAIT_S:
                     self._stuck(holding, me)
         finally:
@@ -357,19 +360,23 @@ def situation(ident: int) -> str:
     return f"{what}, at {where}"
 
 
-def _stuck_locks(first: WatchedLock) -> List[Tuple[WatchedLock, List[Tuple[int, float]]]]:
-    """first and every other watched lock a thread has waited LOCK_WAIT_S for."""
+def _stuck_locks(first: WatchedLock) -> List[Tuple[WatchedLock, float, List[Tuple[int, float]]]]:
+    """first and every other watched lock a thread has waited LOCK_WAIT_S for, on
+    one holding: (lock, how long it has been held at least, [(waiter, waited)])."""
     now = time.monotonic()
     waiters: Dict[int, List[Tuple[int, float]]] = {}
+    held: Dict[int, float] = {}
     locks: Dict[int, WatchedLock] = {id(first): first}
-    for ident, (lock, since) in list(_waiting.items()):
-        if lock is first or now - since >= LOCK_WAIT_S:
+    for ident, (lock, began, holding_since) in list(_waiting.items()):
+        if lock is first or now - holding_since >= LOCK_WAIT_S:
             locks.setdefault(id(lock), lock)
-            waiters.setdefault(id(lock), []).append((ident, now - since))
+            waiters.setdefault(id(lock), []).append((ident, now - began))
+            held[id(lock)] = max(held.get(id(lock), 0.0), now - holding_since)
     ordered = [first] + [lock for key, lock in locks.items() if lock is not first]
     # The tester's own waits first: they are what the test is stuck in.
-    return [(lock, sorted(waiters.get(id(lock), []),
-                          key=lambda w: (harness_call(w[0]) is None, -w[1])))
+    return [(lock, held.get(id(lock), 0.0),
+             sorted(waiters.get(id(lock), []),
+                    key=lambda w: (harness_call(w[0]) is None, -w[1])))
             for lock in ordered if lock.holder()]
 
 
@@ -377,9 +384,8 @@ def stuck_report(lock: WatchedLock) -> str:
     """The lock watchdog's report: every stuck lock, its holder, its waiters."""
     stuck = _stuck_locks(lock)
     heads, details = [], []
-    for number, (each, waiters) in enumerate(stuck):
+    for number, (each, longest, waiters) in enumerate(stuck):
         holder = each.holder()
-        longest = waiters[0][1] if waiters else 0.0
         count = f"{len(waiters)} thread{'s' if len(waiters) != 1 else ''}"
         lead = f"{REPORT_START} " if number == 0 else "and "
         waits = stuck_wait(holder)
@@ -413,9 +419,9 @@ def stuck_report(lock: WatchedLock) -> str:
     return "\n".join(heads + _cycle(stuck) + [RULE] + details)
 
 
-def _cycle(stuck: List[Tuple[WatchedLock, List[Tuple[int, float]]]]) -> List[str]:
+def _cycle(stuck: List[Tuple[WatchedLock, float, List[Tuple[int, float]]]]) -> List[str]:
     """A sentence for peers whose stuck locks are held across Calls to each other."""
-    by_peer = {lock.peer: lock for lock, _ in stuck if lock.peer}
+    by_peer = {lock.peer: lock for lock, _, _ in stuck if lock.peer}
     goes_to = {}
     for peer, lock in by_peer.items():
         target = threadview.call_target(threadview.frame_of(lock.holder()))
