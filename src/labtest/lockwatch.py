@@ -4,7 +4,7 @@
                     -- Make, with raft.py's threading.Lock/RLock/Condition made
                        watched locks while it runs (and put back after); each
                        lock is named after the attribute that holds it (self.mu)
-    calling(ident, "S0.GetState()") ... done(ident, saved)
+    saved = calling(ident, "S0.GetState()", t) ... done(ident, saved)
                     -- mark a call of the harness into a peer (peercalls does)
     stuck_wait(ident)   the watched lock a thread waits for, and since when
     LOCK_WAIT_S     how long a waiter waits on one holding before it is stuck
@@ -66,8 +66,9 @@ class PeerCallStuck(TestFailure):
     """A call of the harness into a peer waited on a stuck lock."""
 
 
-# The harness's calls into peers, by thread ident: (what, since).
-_calls: Dict[int, Tuple[str, float]] = {}
+# The harness's calls into peers, by thread ident: (what, since, whose: the
+# test's handle, for peercalls).
+_calls: Dict[int, Tuple[str, float, Any]] = {}
 # Threads waiting on a watched lock, by ident: (lock, when they began to wait,
 # when the holding they wait on began, as far as they saw it).
 _waiting: Dict[int, Tuple["WatchedLock", float, float]] = {}
@@ -76,26 +77,26 @@ _locks: "weakref.WeakSet[WatchedLock]" = weakref.WeakSet()
 _report_mu = _thread.allocate_lock()  # a real lock: a report never blocks in it
 
 
-def calling(ident: int, what: str) -> Optional[Tuple[str, float]]:
+def calling(ident: int, what: str, whose: Any = None) -> Optional[Tuple[str, float, Any]]:
     """Mark thread ident as the harness calling into a peer; returns the mark to restore."""
     outer = _calls.get(ident)
-    _calls[ident] = (what, time.monotonic())
+    _calls[ident] = (what, time.monotonic(), whose)
     return outer
 
 
-def done(ident: int, outer: Optional[Tuple[str, float]]) -> None:
+def done(ident: int, outer: Optional[Tuple[str, float, Any]]) -> None:
     if outer is None:
         _calls.pop(ident, None)
     else:
         _calls[ident] = outer
 
 
-def harness_call(ident: Optional[int]) -> Optional[Tuple[str, float]]:
-    """(what, since) if thread ident is inside a call of the harness into a peer."""
+def harness_call(ident: Optional[int]) -> Optional[Tuple[str, float, Any]]:
+    """(what, since, whose) if thread ident is inside a call of the harness into a peer."""
     return _calls.get(ident) if ident is not None else None
 
 
-def harness_calls() -> Dict[int, Tuple[str, float]]:
+def harness_calls() -> Dict[int, Tuple[str, float, Any]]:
     return dict(_calls)
 
 

@@ -47,8 +47,6 @@ POLL_S = 0.5
 # The signal that interrupts a blocked call on the main thread.
 _INTERRUPT = getattr(signal, "SIGUSR1", None)
 
-# The test of each running call, by thread ident (for its t.fail_later).
-_tests: Dict[int, T] = {}
 # A report for the main thread's blocked call, raised by the signal handler.
 _interrupts: Dict[int, str] = {}
 _watching = False
@@ -58,9 +56,7 @@ _handler_installed = False
 def bounded(t: T, what: str, fn: Callable[..., Any], *args: Any) -> Any:
     """fn(*args) as a call of the harness into a peer (see the module docstring)."""
     ident = _thread.get_ident()
-    outer = lockwatch.calling(ident, what)
-    outer_test = _tests.get(ident)
-    _tests[ident] = t
+    outer = lockwatch.calling(ident, what, t)
     if not _watching:
         _start_watching()
     try:
@@ -72,10 +68,6 @@ def bounded(t: T, what: str, fn: Callable[..., Any], *args: Any) -> Any:
             message = earlier  # the same deadlock, seen from another lock first
     finally:
         lockwatch.done(ident, outer)
-        if outer_test is None:
-            _tests.pop(ident, None)
-        else:
-            _tests[ident] = outer_test
     t.Fatal(message)  # outside the except: the failure is this, not a chain of two
     raise AssertionError(message)  # (Fatal raises)
 
@@ -83,30 +75,33 @@ def bounded(t: T, what: str, fn: Callable[..., Any], *args: Any) -> Any:
 class BoundedPeer(Forwarding):
     """A peer whose tester-facing methods are bounded calls (see bounded)."""
 
-    __slots__ = ("_label", "_t")
+    __slots__ = ("_t", "_names")
 
     def __init__(self, peer: Any, label: str, t: T) -> None:
         super().__init__(peer)
-        object.__setattr__(self, "_label", label)
         object.__setattr__(self, "_t", t)
+        # What each call is called in reports (made once: GetState is called in loops).
+        object.__setattr__(self, "_names", {
+            method: f"{label}.{method}({shown})" for method, shown in (
+                ("GetState", ""), ("Start", "..."), ("Snapshot", "..."), ("Kill", ""))})
 
-    def _call(self, method: str, shown: str, *args: Any) -> Any:
+    def _call(self, method: str, *args: Any) -> Any:
         peer = object.__getattribute__(self, "_wrapped")
-        label = object.__getattribute__(self, "_label")
-        return bounded(object.__getattribute__(self, "_t"), f"{label}.{method}({shown})",
+        return bounded(object.__getattribute__(self, "_t"),
+                       object.__getattribute__(self, "_names")[method],
                        getattr(peer, method), *args)
 
     def GetState(self) -> Any:
-        return self._call("GetState", "")
+        return self._call("GetState")
 
     def Start(self, command: Any) -> Any:
-        return self._call("Start", "...", command)
+        return self._call("Start", command)
 
     def Snapshot(self, index: Any, snapshot: Any) -> Any:
-        return self._call("Snapshot", f"{index}, ...", index, snapshot)
+        return self._call("Snapshot", index, snapshot)
 
     def Kill(self) -> Any:
-        return self._call("Kill", "")
+        return self._call("Kill")
 
     def unwrapped(self) -> Any:
         """The peer itself (what labrpc serves)."""
@@ -148,14 +143,13 @@ def _watch() -> None:
 
 def _look(reported: set) -> None:
     now = real_monotonic()
-    for ident, (what, since) in lockwatch.harness_calls().items():
+    for ident, (what, since, t) in lockwatch.harness_calls().items():
         if now - since < CALL_LIMIT_S or (ident, since) in reported:
             continue
         if lockwatch.stuck_wait(ident) is not None:
             continue  # waiting for a watched lock: the lock watchdog reports it
         reported.add((ident, since))
         report = call_report(ident, what, now - since)
-        t = _tests.get(ident)
         if t is not None:
             t.fail_later(report)
         if ident == threading.main_thread().ident and _handler_installed:
