@@ -5,10 +5,18 @@
                        watched locks while it runs (and put back after); each
                        lock is named after the attribute that holds it (self.mu)
     saved = calling(ident, "S0.GetState()", t) ... done(ident, saved)
-                    -- mark a call of the harness into a peer (peercalls does)
-    stuck_wait(ident)   the watched lock a thread waits for, and since when
+                    -- mark a call of the harness into a peer (peercalls does);
+                       harness_call(ident), harness_calls(): the marks
     LOCK_WAIT_S     how long a waiter waits on one holding before it is stuck
     PeerCallStuck   raised in the harness's thread that waits on a stuck lock
+    REPORT_START    how a report begins ("lock watchdog:")
+Questions any report may ask of a thread (hangs, peercalls use them):
+    waiting_for(ident)  (the watched lock it waits for, since when), or None
+    held_by(ident)      the labels of the watched locks it holds
+    who(ident)          "labrpc-handler-2 (in S0.RequestVote)"
+    doing(ident)        "blocked in Call('Raft.Vote') to S1", "waiting for S1's
+                        lock self.mu (held by raft-S1-ticker)", "at: time.sleep(1)"
+    situation(ident)    the same with where: "..., at raft.py:52 in vote"
 
 A watched lock is a plain lock that also keeps its holder's ident and how
 many times it was taken. Taking a free lock costs one extra test and two
@@ -100,7 +108,7 @@ def harness_calls() -> Dict[int, Tuple[str, float, Any]]:
     return dict(_calls)
 
 
-def stuck_wait(ident: Optional[int]) -> Optional[Tuple["WatchedLock", float]]:
+def waiting_for(ident: Optional[int]) -> Optional[Tuple["WatchedLock", float]]:
     """(lock, since) if thread ident waits for a watched lock."""
     waits = _waiting.get(ident) if ident is not None else None
     return None if waits is None else (waits[0], waits[1])
@@ -331,7 +339,7 @@ def doing(ident: int, frame: Optional[FrameType] = None) -> str:
         frame = threadview.frame_of(ident)
         if frame is None:
             return "ended"
-    waits = stuck_wait(ident)
+    waits = waiting_for(ident)
     if waits is not None:
         holder = waits[0].holder()
         by = f" (held by {threadview.name_of(holder)})" if holder else ""
@@ -389,7 +397,7 @@ def stuck_report(lock: WatchedLock) -> str:
         holder = each.holder()
         count = f"{len(waiters)} thread{'s' if len(waiters) != 1 else ''}"
         lead = f"{REPORT_START} " if number == 0 else "and "
-        waits = stuck_wait(holder)
+        waits = waiting_for(holder)
         if waits is not None and waits[0] is each:
             # The holder waits for its own lock: a Lock is not re-entrant.
             frame = threadview.frame_of(holder)

@@ -146,7 +146,7 @@ def _look(reported: set) -> None:
     for ident, (what, since, t) in lockwatch.harness_calls().items():
         if now - since < CALL_LIMIT_S or (ident, since) in reported:
             continue
-        if lockwatch.stuck_wait(ident) is not None:
+        if lockwatch.waiting_for(ident) is not None:
             continue  # waiting for a watched lock: the lock watchdog reports it
         reported.add((ident, since))
         report = call_report(ident, what, now - since)
