@@ -44,8 +44,14 @@ HANDLER = re.compile(r"labrpc: handler (?P<handler>\S+) raised ")
 DUMP_START = re.compile(r"^Timeout \((?P<after>[\d:.]+)\)!$")
 DUMP_THREAD = re.compile(r"^(Current thread|Thread) (?P<id>0x[0-9a-f]+)")
 # t.Fatalf's TestFailure, pytest.fail's Failed: the message is the cause.
-# How the monitors (monitors.dispatch) and the harness's applyCh start their reports.
-BROKEN_RULE_MARKS = ("Raft rule broken:", "applyCh deadlock:")
+# How the monitors (monitors.dispatch), the harness's applyCh and its lock and
+# call watchdogs (labtest.lockwatch, labtest.peercalls) start their reports.
+BROKEN_RULE_MARKS = ("Raft rule broken:", "applyCh deadlock:", "lock watchdog:",
+                     "call watchdog:")
+# How the lab's timeout report (labtest.hang_plugin) starts.
+TIMEOUT_MARK = "timeout: the test ran past its"
+# The most lines of a broken rule's report kept as its detail.
+REPORT_LINES = 40
 TESTER_PREFIX = re.compile(r"^((labtest\.testing\.)?TestFailure|Failed): ")
 
 
@@ -215,8 +221,9 @@ def _hang(lines: List[str]) -> Optional[Reason]:
     test_thread = next((frames for _, frames in threads
                         if any(f.startswith("raft/test_raft.py") for f in frames)), None)
     stuck = test_thread[0] if test_thread else ""
-    limit = re.search(r"Timeout \(>([\d.]+)s\)", "\n".join(lines))
-    cause = f"Timeout: not done after {limit[1]} s" if limit else "Timeout"
+    limit = re.search(r"Timeout \(>([\d.]+)s\)|the test ran past its ([\d.]+) s limit",
+                      "\n".join(lines))
+    cause = f"Timeout: not done after {limit[1] or limit[2]} s" if limit else "Timeout"
     if stuck:
         cause += f"; at {after} the test was at {stuck}"
     parts = [f"Stacks of the threads at {after} (innermost frame first; lab files only):"]
@@ -244,11 +251,22 @@ def _tester_failure(lines: List[str]) -> Optional[Reason]:
 def _broken_rule(lines: List[str]) -> Optional[Reason]:
     """A Raft rule a monitor saw broken, or applyCh's deadlock: the root cause,
     even when a Go check's symptom (or a timeout) ended the test."""
-    for line in lines:
+    for i, line in enumerate(lines):
         for mark in BROKEN_RULE_MARKS:
             if mark in line:
-                return Reason(line[line.index(mark):].strip())
+                return Reason(line[line.index(mark):].strip(), _report_after(lines, i))
     return None
+
+
+def _report_after(lines: List[str], first: int) -> str:
+    """The lines of a report below its first, up to pytest's next section."""
+    block = []
+    for line in lines[first + 1:first + 1 + REPORT_LINES]:
+        if not line.strip() or re.match(r"^(-{5,}|={5,}|_{5,})", line) or \
+                line.startswith(("FAILED ", "ERROR ")):
+            break
+        block.append(line.rstrip())
+    return "\n".join(block)
 
 
 def explain(output: str, hung: bool = False) -> Reason:
@@ -257,7 +275,7 @@ def explain(output: str, hung: bool = False) -> Reason:
     hung: the process had to be killed (it never printed pytest's summary).
     """
     lines = output.splitlines()
-    timed_out = hung or "Timeout (>" in output
+    timed_out = hung or "Timeout (>" in output or TIMEOUT_MARK in output
     dump = _hang(lines) if timed_out else None
     found = _handler_exception(lines) or _thread_exceptions(lines)
     if hung or found is None:

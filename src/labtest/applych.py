@@ -22,12 +22,12 @@ to its next check and fails there, rather than at its timeout.
 from __future__ import annotations
 
 import queue
-import sys
 import threading
 import time
-import traceback
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Optional, Tuple
+
+from labtest import threadview
 
 # How long a put and the reader's call into the peer must both have waited
 # before it is called a deadlock: the reader's calls take microseconds.
@@ -159,13 +159,5 @@ class ApplyChannel:
 
 def _stack(thread: threading.Thread) -> str:
     """The student's frames (and the harness's) of a thread, innermost last."""
-    frame = sys._current_frames().get(thread.ident or -1)
-    if frame is None:
-        return "    (no stack)\n"
-    lines = []
-    for summary in traceback.extract_stack(frame):
-        if "threading.py" in summary.filename or summary.filename.endswith("applych.py"):
-            continue
-        lines.append(f"    {summary.filename}:{summary.lineno} in {summary.name}: "
-                     f"{(summary.line or '').strip()}\n")
-    return "".join(lines[-6:])
+    return "".join(line + "\n" for line in threadview.short_stack(threadview.frame_of(
+        thread.ident)))

@@ -17,6 +17,8 @@ and, each in its own module, for the lab's tests only (labtest.lab_tests):
     labtest.next_steps         each failure ends with what to run next
     labtest.run_header         one header line naming the lab's options that are on
     labtest.path_options       `--timeline DIR` (two words) that misled pytest fails loudly
+    labtest.hang_plugin        a hung test's report: the threads that matter, at the
+                               timeout; a process that always exits
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ from labtest.testing import T
 # verdict plugin itself: neither package is below this one.
 pytest_plugins = ["monitors.pytest_plugin", "racecheck.pytest_plugin", "labsim.pytest_plugin",
                   "labtest.lab_tests", "labtest.leftover_threads", "labtest.failures",
-                  "labtest.next_steps", "labtest.run_header", "labtest.path_options"]
+                  "labtest.next_steps", "labtest.run_header", "labtest.path_options",
+                  "labtest.hang_plugin"]
 
 # Lines each test printed through t.Log (its "Test ..." and "Passed" lines).
 _REPORTS: List[Tuple[str, List[str]]] = []

@@ -4,6 +4,8 @@
     ch = GuardedChannel(applyCh)   -- an applyCh whose blocking put is checked
     mod = time_with_checked_sleep(time_module)
                                    -- the time module, its sleep checked
+    Forwarding(obj)                -- the base of the wrappers: forwards every
+                                      attribute, and says it is of obj's class
 
 The lab's rule: never hold the peer's lock across an RPC, a sleep or a put
 on applyCh (a put blocks until the service takes the message, and the
@@ -26,7 +28,9 @@ from typing import Any
 from racecheck.lockset import blocking_call
 
 
-class _Forwarding:
+class Forwarding:
+    """Forwards every attribute to the object it wraps, and says it is of its class."""
+
     __slots__ = ("_wrapped",)
 
     def __init__(self, wrapped: Any) -> None:
@@ -46,7 +50,7 @@ class _Forwarding:
         return repr(object.__getattribute__(self, "_wrapped"))
 
 
-class GuardedEnd(_Forwarding):
+class GuardedEnd(Forwarding):
     """A labrpc ClientEnd whose Call reports being made under the peer's lock."""
 
     __slots__ = ()
@@ -56,7 +60,7 @@ class GuardedEnd(_Forwarding):
         return object.__getattribute__(self, "_wrapped").Call(svcMeth, args, reply)
 
 
-class GuardedChannel(_Forwarding):
+class GuardedChannel(Forwarding):
     """applyCh, whose blocking put reports being made under the peer's lock."""
 
     __slots__ = ()

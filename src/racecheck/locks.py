@@ -7,6 +7,11 @@
                                   -- base (the threading module, or what stands in
                                      for it) with Lock, RLock and Condition made of
                                      the above; handed to raft.py while Make runs
+    ns = threading_with_locks(base, lock, rlock)
+                                  -- the same with any lock factories (the lab's
+                                     lock watchdog hands raft.py its own)
+    saved = hand_threading(module, ns); ...; put_back(module, saved)
+                                  -- module's threading names pointed at ns, and back
 
 The lockset rule needs, at every access, the set of locks the accessing
 thread holds: each thread keeps a list (info.held) that these locks update
@@ -20,7 +25,7 @@ from __future__ import annotations
 import itertools
 import threading
 import types
-from typing import Any, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 _numbers = itertools.count(1)
 
@@ -155,17 +160,49 @@ def _forget(held: List[OwnedLock], lock: OwnedLock) -> None:
             return
 
 
-def threading_with_owned_locks(base: Any = threading) -> types.SimpleNamespace:
-    """base (a threading module) whose Lock, RLock and Condition know their holder."""
+def threading_with_locks(base: Any, lock: Callable[[], Any],
+                         rlock: Callable[[], Any]) -> types.SimpleNamespace:
+    """base (a threading module, or what stands in for it) with Lock and
+    RLock made by lock() and rlock(), and a Condition whose own lock is an
+    rlock(): what raft.py is handed while Make runs (see hand_threading)."""
     namespace = types.SimpleNamespace(**{
         name: value for name, value in vars(base).items() if not name.startswith("__")
     })
-    namespace.Lock = lambda: OwnedLock(base.Lock())
-    namespace.RLock = lambda: OwnedRLock(base.Lock())
+    namespace.Lock = lock
+    namespace.RLock = rlock
 
-    def condition(lock: Any = None) -> Any:
-        # threading.Condition() makes its own RLock; make it one we can see.
-        return base.Condition(OwnedRLock(base.Lock()) if lock is None else lock)
+    def condition(given: Any = None) -> Any:
+        # threading.Condition() makes its own RLock; make it one of ours.
+        return base.Condition(rlock() if given is None else given)
 
     namespace.Condition = condition
     return namespace
+
+
+def threading_with_owned_locks(base: Any = threading) -> types.SimpleNamespace:
+    """base (a threading module) whose Lock, RLock and Condition know their holder."""
+    return threading_with_locks(base, lambda: OwnedLock(base.Lock()),
+                                lambda: OwnedRLock(base.Lock()))
+
+
+def hand_threading(module: Any, namespace: Any) -> Dict[str, Any]:
+    """Point module's names for its threading (the module, and Lock, RLock,
+    Condition and Thread imported from it) at namespace's; returns what was
+    replaced, for put_back. The threading module is module.threading when
+    it has one (a simulator's or another checker's stand-in), else the real one."""
+    base = getattr(module, "threading", threading)
+    swaps = {id(base): namespace}
+    for name in ("Lock", "RLock", "Condition", "Thread"):
+        swaps[id(getattr(base, name))] = getattr(namespace, name)
+    saved: Dict[str, Any] = {}
+    for name, value in list(vars(module).items()):
+        replacement = swaps.get(id(value))
+        if replacement is not None:
+            saved[name] = value
+            setattr(module, name, replacement)
+    return saved
+
+
+def put_back(module: Any, saved: Dict[str, Any]) -> None:
+    for name, value in saved.items():
+        setattr(module, name, value)

@@ -28,8 +28,8 @@ import time
 from typing import Any, Callable, Dict, List, Optional
 
 from racecheck import containers, guards
-from racecheck.locks import (OwnedLock, new_logical_number, this_thread,
-                             threading_with_owned_locks)
+from racecheck.locks import (OwnedLock, hand_threading, new_logical_number, put_back,
+                             this_thread, threading_with_owned_locks)
 from racecheck.lockset import Report, Watcher
 
 EXEMPT = frozenset({"mu", "dead"})  # the lock itself, and Kill()'s flag
@@ -151,18 +151,10 @@ def _initialising_thread_class(base: type) -> type:
 
 def _swap_globals(module: Any, watched: Optional[type]) -> Dict[str, Any]:
     """Hand raft.py owner-aware locks (and the watched class) while Make runs."""
-    saved: Dict[str, Any] = {}
     base = getattr(module, "threading", threading)
     owned = threading_with_owned_locks(base)
     owned.Thread = _initialising_thread_class(base.Thread)
-    swaps = {id(base): owned}
-    for name in ("Lock", "RLock", "Condition", "Thread"):
-        swaps[id(getattr(base, name))] = getattr(owned, name)
-    for name, value in list(vars(module).items()):
-        replacement = swaps.get(id(value))
-        if replacement is not None:
-            saved[name] = value
-            setattr(module, name, replacement)
+    saved = hand_threading(module, owned)
     if watched is not None:
         saved["Raft"] = module.Raft
         module.Raft = watched
@@ -204,8 +196,7 @@ def make_watched(make: Callable[..., Any], *args: Any, report: Report) -> Any:
     finally:
         _making.watcher = None
         watcher.init_thread = None
-        for name, value in saved.items():
-            setattr(module, name, value)
+        put_back(module, saved)
     if _watcher_of(peer) is not watcher:
         _watch_after_make(peer, watcher)
     _name_locks(peer, watcher, report)

@@ -39,7 +39,9 @@ import racecheck
 from labrpc.record import plain
 from monitors import recording
 from raft import util
+from labtest import lockwatch
 from labtest.applych import CLOSED, ApplyChannel
+from labtest.peercalls import BoundedPeer, bounded
 from raft.persister import MakePersister, Persister
 from raft.raft import ApplyMsg, Make, Raft
 from labtest.testing import T, TestFailure
@@ -122,10 +124,15 @@ class Config:
         self.setunreliable(unreliable)
         self.net.LongDelays(True)
         self._default_applier: Applier = self.applierSnap if snapshot else self.applier
-        for i in range(n):
-            self.start1(i, self._default_applier)
-        for i in range(n):
-            self.connect(i)
+        try:
+            for i in range(n):
+                self.start1(i, self._default_applier)
+            for i in range(n):
+                self.connect(i)
+        except BaseException:
+            # (A Make that failed or never returned:) stop the peers made so far.
+            self.cleanup(check=False)
+            raise
 
     def __enter__(self) -> "Config":
         return self
@@ -144,10 +151,17 @@ class Config:
         self.t.fail_later(message)
 
     def _deadlock(self, message: str) -> None:
+        self._blocked("applyCh deadlock", "the assignment: do not hold the lock while "
+                      "sending on applyCh (Go's applyCh is unbuffered)", message)
+
+    def _lock_stuck(self, message: str) -> None:
+        """The lock watchdog saw a peer's lock held by a blocked thread (lockwatch)."""
+        self._blocked("lock held while blocked", "the assignment: never hold the lock "
+                      "across an RPC, a sleep or a put on applyCh", message)
+
+    def _blocked(self, rule: str, source: str, message: str) -> None:
         if self.record is not None:
-            self.record.add("violation", rule="applyCh deadlock",
-                            source="the assignment: do not hold the lock while sending on "
-                                   "applyCh (Go's applyCh is unbuffered)",
+            self.record.add("violation", rule=rule, source=source,
                             message=message.splitlines()[0], peers=[], term=None)
         self.t.fail_later(message)
 
@@ -233,17 +247,14 @@ class Config:
 
         util.set_thread_peer(i)  # Make's DPrintf lines are peer i's
         try:
-            if self.race:
-                rf = racecheck.make_watched(Make, ends, i, persister, applyCh,
-                                            report=self.t.fail_later)
-            else:
-                rf = Make(ends, i, persister, applyCh)
+            rf = bounded(self.t, f"S{i}'s Make()", self._make, i, ends, persister, applyCh)
         finally:
             util.set_thread_peer(None)
         if self.record is not None and not self.race:
             self._recorded_start(i, rf)
         with self.mu:
-            self.rafts[i] = rf
+            # The tests' and the harness's calls into the peer are bounded.
+            self.rafts[i] = BoundedPeer(rf, f"S{i}", self.t)
 
         threading.Thread(
             target=applier, args=(i, applyCh), name=f"config-applier-S{i}", daemon=True,
@@ -253,6 +264,17 @@ class Config:
         srv.labels = {"peer": i, "dst_life": life}
         srv.AddService(labrpc.MakeService(rf))
         self.net.AddServer(i, srv)
+
+    def _make(self, i: int, ends: List[Any], persister: Persister,
+              applyCh: ApplyChannel) -> Any:
+        """Make(ends, i, persister, applyCh), its locks watched (lockwatch);
+        with RAFT_RACE=1, its state too (racecheck)."""
+        call = None
+        if self.race:
+            call = functools.partial(racecheck.make_watched, report=self.t.fail_later)
+        return lockwatch.build_peer(Make, (ends, i, persister, applyCh), f"S{i}",
+                                    self._lock_stuck, call,
+                                    peer_labels=[f"S{j}" for j in range(self.n)])
 
     def checkLogs(self, i: int, m: ApplyMsg) -> "tuple[str, bool]":
         """Record what peer i applied; compare with every peer. self.mu held."""
@@ -347,8 +369,12 @@ class Config:
                     with self.mu:
                         xlog = [self.logs[i].get(j) for j in range(m.CommandIndex + 1)]
                     e.Encode(xlog)
-                    with applyCh.reader_calls(f"Snapshot({m.CommandIndex}, ...)"):
-                        rf.Snapshot(m.CommandIndex, w.getvalue())
+                    try:
+                        with applyCh.reader_calls(f"Snapshot({m.CommandIndex}, ...)"):
+                            rf.Snapshot(m.CommandIndex, w.getvalue())
+                    except TestFailure as stuck:  # (a bounded call that did not return)
+                        self.t.fail_later(str(stuck))
+                        return
             if err_msg:
                 self._apply_error(i, err_msg)
 
@@ -369,15 +395,28 @@ class Config:
         self._cleaned_up = True
         self.finished = True
         self._note("cleanup")
+        stuck: Optional[TestFailure] = None
         for i in range(self.n):
             if self.rafts[i] is not None:
-                self.rafts[i].Kill()
+                try:
+                    self.rafts[i].Kill()
+                except TestFailure as failure:
+                    # Kill waited on a lock held across a Call, say: fail the
+                    # pending calls, which may free it, and try once more.
+                    stuck = stuck or failure
+                    self.net.Cleanup()
+                    try:
+                        self.rafts[i].Kill()
+                    except TestFailure:
+                        pass
             self._stop_reader(i)
         self.net.Cleanup()
         if self.record is not None:
             util.remove_record(self.record)  # its DPrintf lines end with the cluster
         if check:
             self._check_failures()
+            if stuck is not None:
+                raise stuck
             self.checkTimeout()
 
     def checkTimeout(self) -> None:

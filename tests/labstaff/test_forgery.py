@@ -155,7 +155,11 @@ def test_patching_the_harness_checks_is_reported_as_a_harness_change(tmp_path: P
                                  "Config.checkTerms, Config.checkNoLeader, Config.end")
 
 
-FRAME = "import sys\ncfg = sys._getframe(1).f_locals['self']\n"
+# The harness's Config, found up the stack from Make (which it calls).
+FRAME = ("import sys\nframe = sys._getframe(1)\n"
+         "while type(frame.f_locals.get('self')).__name__ != 'Config':\n"
+         "    frame = frame.f_back\n"
+         "cfg = frame.f_locals['self']\n")
 CHANGES = {
     "Config.checkOneLeader": "import raft.config\n"
                              "raft.config.Config.checkOneLeader = lambda self: 0\n",
