@@ -59,30 +59,39 @@ def _debugging() -> bool:
 
 
 class _Timer:
-    """One test's timeout: a signal in its thread, and a backstop that exits."""
+    """One test's timeout: a signal in its thread, and a backstop that exits.
+
+    One raw thread keeps the time. With method "signal" it sends SIGALRM to
+    the test's own thread (pthread_kill): a signal sent to the process may be
+    taken by any thread, and a test thread blocked in a wait is woken only by
+    a signal sent to it.
+    """
 
     def __init__(self, item: pytest.Item, seconds: float, method: str) -> None:
         self.item = item
         self.seconds = seconds
         self.signal = (method == "signal" and hasattr(signal, "SIGALRM")
                        and threading.current_thread() is threading.main_thread())
+        self._target = threading.get_ident()
+        # Held until the timer is cancelled; the clock's waits are on it.
         self._cancelled = _thread.allocate_lock()
         self._cancelled.acquire()
+        # Serialises cancel() with the alarm, so no alarm comes after it.
+        self._mu = _thread.allocate_lock()
+        self._done = False
         self._previous: Any = None
 
     def start(self) -> None:
-        backstop = self.seconds
         if self.signal:
             self._previous = signal.signal(signal.SIGALRM, self._on_alarm)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
-            backstop += BACKSTOP_S
         # A raw thread: the test's thread-leak check must not see it.
-        _thread.start_new_thread(self._backstop, (backstop,))
+        _thread.start_new_thread(self._clock, ())
 
     def cancel(self) -> None:
-        if self.signal:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._previous or signal.SIG_DFL)
+        with self._mu:
+            self._done = True
+            if self.signal:
+                signal.signal(signal.SIGALRM, self._previous or signal.SIG_DFL)
         if self._cancelled.locked():
             self._cancelled.release()
 
@@ -99,9 +108,16 @@ class _Timer:
                                           full=_wants_more(self.item.config))
         pytest.fail(report, pytrace=False)
 
-    def _backstop(self, seconds: float) -> None:
-        if self._cancelled.acquire(True, seconds) or _debugging():
+    def _clock(self) -> None:
+        if self._cancelled.acquire(True, self.seconds) or _debugging():
             return
+        if self.signal:
+            with self._mu:
+                if self._done:
+                    return
+                signal.pthread_kill(self._target, signal.SIGALRM)
+            if self._cancelled.acquire(True, BACKSTOP_S) or _debugging():
+                return
         title = self._title() if not self.signal else (
             f"{TIMEOUT_START} the test did not end {BACKSTOP_S:g} s after its {self.seconds:g} s "
             "limit (its cleanup hangs too); the process exits. Where it is:")
