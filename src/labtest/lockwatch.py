@@ -23,9 +23,11 @@ many times it was taken. Taking a free lock costs one extra test and two
 stores. A thread that finds it held waits in slices of POLL_S (real time,
 or the simulation's virtual time: the wait is the lock's own, with a
 timeout); once it has waited LOCK_WAIT_S while the same holder kept the
-lock the whole time, the lock is stuck: the lab's rule (one lock per peer,
-never held across an RPC, a sleep, a put on applyCh or a wait for another
-thread) is broken, and in Go the test would hang. Then, once per holding:
+lock the whole time (counting at most POLL_S a slice: a process stopped
+whole by a loaded machine stops the holder too), the lock is stuck: the
+lab's rule (one lock per peer, never held across an RPC, a sleep, a put on
+applyCh or a wait for another thread) is broken, and in Go the test would
+hang. Then, once per holding:
 
   on_stuck(report)   is called (the harness: t.fail_later, so the test fails
                      at its next check): the report names the holder, what it
@@ -114,6 +116,23 @@ def waiting_for(ident: Optional[int]) -> Optional[Tuple["WatchedLock", float]]:
     return None if waits is None else (waits[0], waits[1])
 
 
+class Waited:
+    """The time a poller has seen pass, each gap between its polls counted as at
+    most `most` seconds: on a loaded machine the whole process can stop for
+    seconds, and such a stop is not time a holder kept its lock (nor a call
+    its thread) while the others ran."""
+
+    def __init__(self, now: float, most: float) -> None:
+        self.last = now
+        self.most = most
+        self.total = 0.0
+
+    def tick(self, now: float) -> float:
+        self.total += min(max(now - self.last, 0.0), self.most)
+        self.last = now
+        return self.total
+
+
 class WatchedLock:
     """A lock that knows its holder and reports being held by a stuck thread."""
 
@@ -165,7 +184,7 @@ class WatchedLock:
         me = _thread.get_ident()
         began = time.monotonic()
         deadline = None if timeout is None or timeout < 0 else began + timeout
-        holding, since = self._taken, began
+        holding, waited = self._taken, Waited(began, POLL_S)
         outer = _waiting.get(me)
         _waiting[me] = (self, began, began)
         try:
@@ -179,9 +198,10 @@ class WatchedLock:
                 if deadline is not None and now >= deadline:
                     return False
                 if self._taken != holding:
-                    holding, since = self._taken, now  # another holding: count anew
-                    _waiting[me] = (self, began, since)
-                elif now - since >= LOCK_WAIT_S:
+                    # Another holding: count anew.
+                    holding, waited = self._taken, Waited(now, POLL_S)
+                    _waiting[me] = (self, began, now)
+                elif waited.tick(now) >= LOCK_WAIT_S:
                     self._stuck(holding, me)
         finally:
             if outer is None:

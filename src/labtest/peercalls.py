@@ -13,8 +13,10 @@ ends two ways:
   - it waits for a peer's lock that a blocked thread holds (the lock
     watchdog, labtest.lockwatch, in real or virtual time): the wait raises
     after LOCK_WAIT_S and the test fails with the watchdog's report;
-  - it is blocked elsewhere for CALL_LIMIT_S of real time (a join, a
-    Condition, a Make that never returns): a watchdog thread reports it
+  - it is blocked elsewhere (a join, a Condition, a Make that never
+    returns) for CALL_LIMIT_S of real time, counted as the lock watchdog
+    counts (a loaded machine's stops of the whole process do not count):
+    a watchdog thread reports it
     with t.fail_later, naming where the call is and what it waits for, and
     interrupts the call if it runs on the main thread (a signal; a call on
     another thread cannot be interrupted, and the test fails at the
@@ -29,7 +31,8 @@ from __future__ import annotations
 import _thread
 import signal
 import threading
-from typing import Any, Callable, Dict, Optional
+import traceback
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import labsim
 from labtest import hangs, lockwatch, threadview
@@ -50,6 +53,7 @@ _INTERRUPT = getattr(signal, "SIGUSR1", None)
 # A report for the main thread's blocked call, raised by the signal handler.
 _interrupts: Dict[int, str] = {}
 _watching = False
+_handler_tried = False
 _handler_installed = False
 
 
@@ -59,6 +63,8 @@ def bounded(t: T, what: str, fn: Callable[..., Any], *args: Any) -> Any:
     outer = lockwatch.calling(ident, what, t)
     if not _watching:
         _start_watching()
+    if not _handler_tried and ident == threading.main_thread().ident:
+        _install_interrupt()
     try:
         return fn(*args)
     except lockwatch.PeerCallStuck as stuck:
@@ -112,12 +118,18 @@ class BoundedPeer(Forwarding):
 
 
 def _start_watching() -> None:
-    global _watching, _handler_installed
+    global _watching
     _watching = True
     # A raw thread: never one of a simulation's, nor one a test's leak check sees.
     _thread.start_new_thread(_watch, ())
-    if (_INTERRUPT is not None and threading.current_thread() is threading.main_thread()
-            and signal.getsignal(_INTERRUPT) in (signal.SIG_DFL, None)):
+
+
+def _install_interrupt() -> None:
+    """From the main thread: the handler that interrupts its blocked call (once;
+    not over a handler someone else installed)."""
+    global _handler_tried, _handler_installed
+    _handler_tried = True
+    if _INTERRUPT is not None and signal.getsignal(_INTERRUPT) in (signal.SIG_DFL, None):
         signal.signal(_INTERRUPT, _on_interrupt)
         _handler_installed = True
 
@@ -130,25 +142,34 @@ def _on_interrupt(signum: int, frame: Any) -> None:
 
 
 def _watch() -> None:
+    # Each running call's time, as this thread has seen it pass (lockwatch.Waited).
+    seen: Dict[Tuple[int, float], lockwatch.Waited] = {}
     reported: set = set()
     while True:
         real_sleep(POLL_S)
         if labsim.active() is not None:
+            seen.clear()
             continue  # the simulation's checks bound its calls, in virtual time
         try:
-            _look(reported)
-        except Exception:  # a thread that ended meanwhile: look again later
-            continue
+            _look(seen, reported)
+        except Exception:
+            # A bug here must not end the watchdog, nor go unseen.
+            traceback.print_exc()
 
 
-def _look(reported: set) -> None:
+def _look(seen: Dict[Tuple[int, float], lockwatch.Waited], reported: set) -> None:
     now = real_monotonic()
-    for ident, (what, since, t) in lockwatch.harness_calls().items():
-        if now - since < CALL_LIMIT_S or (ident, since) in reported:
+    calls = lockwatch.harness_calls()
+    for key in [key for key in seen if calls.get(key[0], (0, None))[1] != key[1]]:
+        del seen[key]  # calls that returned
+    for ident, (what, since, t) in calls.items():
+        key = (ident, since)
+        waited = seen.setdefault(key, lockwatch.Waited(max(since, now - POLL_S), POLL_S))
+        if waited.tick(now) < CALL_LIMIT_S or key in reported:
             continue
         if lockwatch.waiting_for(ident) is not None:
             continue  # waiting for a watched lock: the lock watchdog reports it
-        reported.add((ident, since))
+        reported.add(key)
         report = call_report(ident, what, now - since)
         if t is not None:
             t.fail_later(report)

@@ -6,6 +6,9 @@ The planted bugs in a lab tree, run as a student runs them, are in test_kit_hang
 from __future__ import annotations
 
 import importlib.util
+import os
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -237,3 +240,44 @@ def test_a_thread_that_takes_its_own_lock_again_is_told_a_lock_is_not_reentrant(
                            "tester, in S0's Make()), which has waited 0.")
     assert "s to take it again itself, at test_lockwatch.py:" in head
     assert ": lock.acquire(). A threading.Lock is not re-entrant: " in head
+
+
+def test_a_stop_of_the_whole_process_counts_as_one_slice_of_waiting() -> None:
+    waited = lockwatch.Waited(100.0, 0.5)
+    assert waited.tick(100.5) == 0.5 and waited.tick(101.0) == 1.0
+    assert waited.tick(108.0) == 1.5  # 7 s without a poll: the machine stopped us
+    assert waited.tick(108.5) == 2.0
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs SIGSTOP")
+def test_a_lock_held_briefly_across_a_stop_of_the_process_is_not_reported(
+        quick: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lockwatch, "LOCK_WAIT_S", 0.5)
+    reports: List[str] = []
+    lock = watched("S0's lock self.mu", reports)
+    released = threading.Event()
+    holder = hold_while_blocked(lock, released)
+
+    def release_soon_after_the_stop() -> None:
+        last = time.monotonic()
+        while time.monotonic() - last < 1.0:  # (a gap of a second: the stop)
+            last = time.monotonic()
+            time.sleep(0.01)
+        time.sleep(0.1)  # the waiter polls twice more with the lock still held
+        released.set()
+    threading.Thread(target=release_soon_after_the_stop).start()
+    # A loaded machine stops the whole process for 1.5 s (3 times LOCK_WAIT_S).
+    stopper = subprocess.Popen(["sh", "-c", f"sleep 0.1; kill -STOP {os.getpid()}; "
+                                            f"sleep 1.5; kill -CONT {os.getpid()}"])
+    t0 = time.monotonic()
+    ident = threading.get_ident()
+    outer = lockwatch.calling(ident, "S0.GetState()")
+    try:
+        with lock:
+            pass
+    finally:
+        lockwatch.done(ident, outer)
+        stopper.wait()
+        holder.join()
+    assert time.monotonic() - t0 > 1.5  # (the stop did happen during the wait)
+    assert reports == []
