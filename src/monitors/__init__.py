@@ -11,6 +11,9 @@ rule and the events that broke it.
         record = recording.new_record(test, peers, report, note)
     monitors.rules       the rules themselves: rules.attach(record, peers,
                          report, note); what each checks and why it is sound
+    monitors.reply_terms     a higher term in a reply is taken at once (and
+                         reply_terms.largest_lag(events), for measuring)
+    monitors.leader_votes    a leader was granted votes by a majority in its term
     monitors.pytest_plugin   pytest --no-monitors, --record-failed DIR, and
                          records_of(item) for the timeline
 

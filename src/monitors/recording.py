@@ -16,7 +16,7 @@ import os
 from typing import Callable, List, Optional
 
 from labrpc.record import FORMAT, Record
-from monitors import rules
+from monitors import leader_votes, reply_terms, rules
 
 MONITORS_ENV = "RAFT_MONITORS"
 RECORD_ENV = "RAFT_RECORD"
@@ -61,6 +61,8 @@ def new_record(test: str, peers: int, report: Callable[[str], None],
                monitors=monitors_enabled())
     if monitors_enabled():
         rules.attach(record, peers, report, note)
+        reply_terms.attach(record, peers, report, note)
+        leader_votes.attach(record, peers, report, note)
     for fn in list(_listeners):
         fn(record)
     return record

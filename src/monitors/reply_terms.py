@@ -1,0 +1,185 @@
+"""The rule for replies: a peer that hears a higher term in a reply takes it.
+
+    attach(record, peers, report, note)   check every later event of record
+                                          (monitors.recording attaches it
+                                          beside monitors.rules)
+    stale_sends(events)                   every request sent in an older term
+                                          after a reply had brought its sender
+                                          a newer one: (lag, reply, request)
+    largest_lag(events)                   the longest such lag, or 0.0
+    GRACE_S                               the lag a correct peer is allowed
+
+Figure 2, Rules for Servers, All Servers: "If RPC request or response
+contains term T > currentTerm: set currentTerm = T, convert to follower".
+A leader or candidate that ignores the term in a reply goes on sending
+requests of its old term. The Go tests rarely notice: the new leader's
+next heartbeat or a candidate's next RequestVote corrects the peer within
+a few hundred milliseconds.
+
+What the record proves. A reply event says when its caller got the reply
+(`done`, outcome "ok") and the handler's term (the reply's Term). A request
+the same incarnation of that peer sends afterwards carries its term at
+some instant before the send: a correct peer may have built it before the
+reply came and send it a moment later (the solution builds requests under
+its lock and sends each from a new thread). So a request of a lower term
+is evidence only when it leaves more than GRACE_S after the reply. A peer
+restarted since the reply is a new incarnation (it may have crashed before
+saving the term), and a crashed incarnation's later sends reach no one.
+
+GRACE_S is far above what the solution ever shows and well below what the
+bug shows: docs/chaos.md gives the measured figures and their commands.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+
+from labrpc.record import Record
+from monitors.rules import BATCH_EVENTS, FLUSH_ACTIONS, _fields, _method, describe
+
+Event = Dict[str, Any]
+
+RULE = "adopt a higher term from a reply"
+SOURCE = ("Figure 2, Rules for Servers, All Servers: if RPC request or response contains "
+          "term T > currentTerm, set currentTerm = T and convert to follower")
+
+# How long after a reply brought a newer term its receiver may still send a
+# request of an older term (one built before the reply came).
+GRACE_S = 0.050
+
+_RAFT_METHODS = ("requestvote", "appendentries", "installsnapshot")
+
+# A peer's incarnation: (peer, life).
+Life = Tuple[Any, Any]
+
+
+class _Terms:
+    """What the replies told each incarnation, and the sends that ignored it."""
+
+    def __init__(self) -> None:
+        # (peer, life) -> replies that raised the highest term it was told,
+        # in the order they came: (done, term, event); terms increase.
+        self.told: Dict[Life, List[Tuple[float, int, Event]]] = {}
+        self.crashed_at: Dict[Life, float] = {}
+        self.stopped = False
+
+    def take(self, event: Event) -> Optional[Tuple[float, Event, Event]]:
+        """Note event; for a stale request: (its lag, the reply, the request)."""
+        kind = event["kind"]
+        if kind == "harness":
+            action = event.get("action")
+            if action == "crash":
+                self.crashed_at.setdefault((event.get("peer"), event.get("life")), event["t"])
+            elif action == "cleanup":
+                self.stopped = True
+            return None
+        if kind != "rpc" or self.stopped or _method(event) not in _RAFT_METHODS:
+            return None
+        args = _fields(event.get("args"))
+        term = args.get("term")
+        stale = None
+        if event.get("src") is not None and isinstance(term, int):
+            stale = self._stale(event, term)
+        if event.get("outcome") == "ok" and event.get("reply") is not None:
+            self._told(event)
+        return stale
+
+    def _stale(self, event: Event, term: int) -> Optional[Tuple[float, Event, Event]]:
+        life = (event["src"], event.get("src_life"))
+        told = self.told.get(life)
+        sent = event["sent"]
+        if not told or sent >= self.crashed_at.get(life, float("inf")):
+            return None
+        # The earliest reply, before this send, that told of a newer term.
+        first = None
+        for done, newer, reply in told:
+            if newer > term and done < sent and (first is None or done < first[0]):
+                first = (done, reply)
+        if first is None:
+            return None
+        return sent - first[0], first[1], event
+
+    def _told(self, event: Event) -> None:
+        reply_term = _fields(event["reply"]).get("term")
+        if event.get("src") is None or not isinstance(reply_term, int):
+            return
+        told = self.told.setdefault((event["src"], event.get("src_life")), [])
+        if not told or reply_term > told[-1][1]:
+            told.append((event["done"], reply_term, event))
+
+
+def stale_sends(events: Iterable[Event]) -> List[Tuple[float, Event, Event]]:
+    """Every request sent in a term older than one a reply had already told
+    its sender (same incarnation): (seconds after that reply, reply, request)."""
+    terms = _Terms()
+    found = []
+    for event in events:
+        stale = terms.take(event)
+        if stale is not None:
+            found.append(stale)
+    return found
+
+
+def largest_lag(events: Iterable[Event]) -> float:
+    """The longest time a peer went on sending an older term after a reply
+    told it of a newer one (0.0 if it never did)."""
+    return max((lag for lag, _, _ in stale_sends(events)), default=0.0)
+
+
+class ReplyTerms:
+    """The rule, fed one event at a time (a Record subscriber), checked in batches."""
+
+    def __init__(self, record: Record, report: Callable[[str], None]) -> None:
+        self.record = record
+        self.report = report
+        self.violation: Optional[str] = None
+        self._terms = _Terms()
+        self._backlog: List[Event] = []
+
+    def __call__(self, event: Event) -> None:
+        if self.violation is not None:
+            return
+        self._backlog.append(event)
+        if len(self._backlog) >= BATCH_EVENTS or (event["kind"] == "harness"
+                                                  and event.get("action") in FLUSH_ACTIONS):
+            self.flush()
+
+    def flush(self) -> None:
+        """Check the events held (called under the record's lock)."""
+        backlog, self._backlog = self._backlog, []
+        for event in backlog:
+            if self.violation is not None:
+                return
+            stale = self._terms.take(event)
+            if stale is not None and stale[0] > GRACE_S:
+                self._fail(*stale)
+
+    def _fail(self, lag: float, reply: Event, request: Event) -> None:
+        peer = request["src"]
+        told = _fields(reply["reply"])["term"]
+        sent = _fields(request["args"])["term"]
+        message = (f"S{peer} heard of term {told} in a reply to its {_name(reply)} to "
+                   f"S{reply.get('dst')} (t={reply['done']:.3f} s), yet sent {_name(request)} "
+                   f"of term {sent} to S{request.get('dst')} {lag:.3f} s later "
+                   f"(t={request['sent']:.3f} s): a reply's newer term must be taken at once")
+        self.violation = "\n".join([f"Raft rule broken: {RULE}: {message}", f"  rule: {SOURCE}",
+                                    "  " + describe(reply), "  " + describe(request)])
+        # Added from the subscriber, which runs under the record's lock.
+        self.record.events.append({
+            "seq": len(self.record.events), "t": self.record.now(), "kind": "violation",
+            "rule": RULE, "source": SOURCE, "message": message, "peers": [peer],
+            "term": told, "evidence": [reply.get("seq"), request.get("seq")],
+        })
+        self.report(self.violation)
+
+
+def _name(event: Event) -> str:
+    return str(event.get("method", "")).rpartition(".")[2]
+
+
+def attach(record: Record, peers: int, report: Callable[[str], None],
+           note: Callable[[str], None]) -> ReplyTerms:
+    """Check every later event of record (peers and note: the rules' interface)."""
+    monitor = ReplyTerms(record, report)
+    record.subscribe(monitor)
+    return monitor
