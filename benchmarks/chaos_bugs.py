@@ -35,10 +35,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 from benchmarks.find_bugs import measure
-from tests.bugs import Bug, catalogue
-
-CHAOS_RUNNER = ("import sys; sys.path.insert(0, 'src'); from labtools.chaos.cli import main; "
-                "sys.exit(main(sys.argv[1:]))")
+from tests.bugs import CHAOS_RUNNER, Bug, catalogue
 # raft-chaos stops itself at --time; this much more, and it is killed.
 KILL_AFTER_S = 60.0
 

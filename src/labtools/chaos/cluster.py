@@ -86,6 +86,13 @@ class Cluster:
 
     def partition(self, groups: Sequence[Sequence[int]]) -> None:
         """Put each live peer in its group (a live peer left out is alone)."""
+        self._regroup(groups)
+        shown = self.groups()
+        text = " | ".join(" ".join(f"S{i}" for i in group) for group in shown)
+        self.note(f"partition {text}" if len(shown) > 1 else "heal: one network",
+                  action="partition", groups=shown)
+
+    def _regroup(self, groups: Sequence[Sequence[int]]) -> None:
         where: Dict[int, int] = {}
         for number, group in enumerate(groups):
             for i in group:
@@ -98,10 +105,6 @@ class Cluster:
             self._group[i] = where[i]
         self._muted.clear()
         self._apply()
-        shown = self.groups()
-        text = " | ".join(" ".join(f"S{i}" for i in group) for group in shown)
-        self.note(f"partition {text}" if len(shown) > 1 else "heal: one network",
-                  action="partition", groups=shown)
 
     def heal(self) -> None:
         self.partition([self.live()])
@@ -121,7 +124,7 @@ class Cluster:
 
     def bridge(self, half: Sequence[int], bridge: int, rest: Sequence[int]) -> None:
         """One network, but half and rest reach each other only through bridge."""
-        self.partition([sorted([*half, bridge, *rest])])
+        self._regroup([self.live()])
         self._muted.update((i, j) for i in half for j in rest)
         self._muted.update((j, i) for i in half for j in rest)
         self._apply()
