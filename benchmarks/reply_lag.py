@@ -14,7 +14,8 @@ Prints, per source, how many runs, how many had any lag, the largest and
 the 99th percentile, and any run whose test failed.
 
 Also a pytest plugin (-p benchmarks.reply_lag --reply-lag-file FILE): one
-JSON line per test, {"test", "lag", "outcome"}.
+JSON line per test, {"test", "lag", "outcome"} and, for a failed test,
+"why" (its first E line).
 """
 
 from __future__ import annotations
@@ -53,9 +54,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
     from monitors.reply_terms import largest_lag
     report = outcome.get_result()
     lag = max((largest_lag(record.events) for record in records_of(item)), default=0.0)
+    row = {"test": item.name, "lag": lag, "outcome": report.outcome}
+    if report.failed:
+        row["why"] = next((line for line in report.longreprtext.splitlines()
+                           if line.startswith("E ")), "")[:200]
     with open(path, "a") as out:
-        out.write(json.dumps({"test": item.name, "lag": lag, "outcome": report.outcome})
-                  + "\n")
+        out.write(json.dumps(row) + "\n")
 
 
 # --- the driver ---------------------------------------------------------------------
@@ -91,7 +95,7 @@ def _summary(name: str, lags: List[Dict[str, Any]]) -> None:
     failed = [row for row in lags if row.get("outcome") == "failed" or row.get("ok") is False]
     for row in failed:
         print(f"  failed: {row.get('test') or row.get('replay')}: "
-              f"{row.get('rule', '')} (lag {row['lag'] * 1000:.2f} ms)")
+              f"{row.get('rule') or row.get('why', '')} (lag {row['lag'] * 1000:.2f} ms)")
 
 
 def main() -> int:

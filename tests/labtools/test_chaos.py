@@ -239,13 +239,13 @@ RV, AE = "Raft.RequestVote", "Raft.AppendEntries"
 class Feed:
     """A record fed by hand, with one monitor on it."""
 
-    def __init__(self, monitor: Any, peers: int = 3) -> None:
+    def __init__(self, monitor: Any, peers: int = 3, **options: Any) -> None:
         self.clock = 0.0
         self.record = Record(clock=lambda: self.clock)
         self.reports: List[str] = []
         self.notes: List[str] = []
         self.ids = 0
-        monitor.attach(self.record, peers, self.reports.append, self.notes.append)
+        monitor.attach(self.record, peers, self.reports.append, self.notes.append, **options)
 
     def rpc(self, method: str, src: int, dst: int, term: int, reply: Optional[dict],
             sent: float, outcome: str = "ok", src_life: int = 1, **args: Any) -> None:
@@ -269,10 +269,11 @@ class Feed:
 
 
 def test_reply_terms_fires_on_an_older_term_sent_long_after_a_newer_reply() -> None:
-    feed = Feed(reply_terms)
+    feed = Feed(reply_terms, grace=reply_terms.SIM_GRACE_S)
     feed.rpc(AE, 0, 1, 3, {"Term": 5, "Success": False}, sent=1.000)
     # Built before the reply came, sent just after: within the grace.
-    feed.rpc(AE, 0, 2, 3, {"Term": 3, "Success": True}, sent=1.002 + reply_terms.GRACE_S / 2)
+    feed.rpc(AE, 0, 2, 3, {"Term": 3, "Success": True},
+             sent=1.002 + reply_terms.SIM_GRACE_S / 2)
     assert feed.reports == []
     feed.rpc(AE, 0, 2, 3, {"Term": 3, "Success": True}, sent=1.200)
     (violation,) = feed.violations()
@@ -286,7 +287,7 @@ def test_reply_terms_fires_on_an_older_term_sent_long_after_a_newer_reply() -> N
 
 
 def test_reply_terms_is_silent_on_what_proves_nothing() -> None:
-    feed = Feed(reply_terms)
+    feed = Feed(reply_terms, grace=reply_terms.SIM_GRACE_S)
     feed.rpc(RV, 0, 1, 3, {"Term": 5, "VoteGranted": False}, sent=1.0)
     feed.rpc(RV, 0, 2, 6, {"Term": 6, "VoteGranted": True}, sent=1.3)  # it took term 5, and on
     # A dropped reply told its caller nothing.
@@ -302,12 +303,18 @@ def test_reply_terms_is_silent_on_what_proves_nothing() -> None:
 
 
 def test_a_lag_under_the_grace_is_measured_but_not_a_violation() -> None:
+    # In real time (no simulation here) the grace is long: a loaded machine
+    # may leave the thread that takes a reply waiting.
     feed = Feed(reply_terms)
     feed.rpc(AE, 0, 1, 3, {"Term": 4, "Success": False}, sent=1.0)
     feed.rpc(AE, 0, 2, 3, None, sent=1.012, outcome="disconnected")
+    feed.rpc(AE, 0, 2, 3, None, sent=1.002 + reply_terms.REAL_GRACE_S / 2,
+             outcome="disconnected")
     assert feed.reports == []
-    ((lag, reply, request),) = reply_terms.stale_sends(feed.record.events)
-    assert lag == pytest.approx(0.010) and reply["id"] == 1 and request["id"] == 2
+    (first, second) = reply_terms.stale_sends(feed.record.events)
+    assert first[0] == pytest.approx(0.010) and first[1]["id"] == 1 and first[2]["id"] == 2
+    assert reply_terms.largest_lag(feed.record.events) == pytest.approx(
+        reply_terms.REAL_GRACE_S / 2)
 
 
 def _vote(feed: Feed, candidate: int, voter: int, term: int, granted: bool, sent: float,
@@ -371,7 +378,7 @@ def test_the_solution_breaks_neither_new_rule_in_the_go_tests_under_sim() -> Non
 @pytest.mark.violations_expected
 def test_the_harness_watches_every_cluster_with_both_new_monitors() -> None:
     # Planted from outside: S7 (no peer of the cluster) sends AppendEntries of a
-    # term it never won, and never takes the newer term S0's reply tells it of.
+    # term it never won.
     import raft.raft as raft
     t = T(echo=False)
     cfg = make_config(t, 3, False)
@@ -381,11 +388,12 @@ def test_the_harness_watches_every_cluster_with_both_new_monitors() -> None:
         cfg.net.Connect("outsider", 0)
         cfg.net.label_end("outsider", src=7, src_life=1)
         cfg.net.Enable("outsider", True)
-        for _ in range(2):
-            assert end.Call("Raft.AppendEntries", raft.AppendEntriesArgs(Term=0, LeaderId=7),
-                            raft.AppendEntriesReply())
-            time.sleep(2 * reply_terms.GRACE_S)  # the second send is past the grace
+        assert end.Call("Raft.AppendEntries", raft.AppendEntriesArgs(Term=0, LeaderId=7),
+                        raft.AppendEntriesReply())
     finally:
         cfg.cleanup(check=False)
-    rules = sorted(event["rule"] for event in cfg.record.of_kind("violation"))
-    assert rules == ["a leader is elected by a majority", "adopt a higher term from a reply"]
+    rules = [event["rule"] for event in cfg.record.of_kind("violation")]
+    assert rules == ["a leader is elected by a majority"]
+    graces = [fn.grace for fn in cfg.record._subscribers
+              if isinstance(fn, reply_terms.ReplyTerms)]
+    assert graces == [reply_terms.REAL_GRACE_S]  # in real time
