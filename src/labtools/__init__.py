@@ -9,6 +9,8 @@ raft.py) and a module:
                     labtools.simstress        raft-stress --sim: many seeds per process
     raft-logview    labtools.logview          DPrintf lines as one column per peer
     raft-timeline   labtools.timeline         a run's record drawn as a page
+    raft-chaos      labtools.chaos            seeded clusters through random faults,
+                                              judged by Raft's rules (under labsim)
                     labtools.timeline_plugin  pytest --timeline DIR
 
 Nothing here is needed to pass the lab.
