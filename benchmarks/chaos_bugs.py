@@ -13,9 +13,10 @@ tree as the grader builds one:
                each time): the median wall time to its FAIL line (process
                start-up included; a miss counts as the cap), how many runs
                found it, the rule it names
-  Go --sim     the Go tests of the part under `pytest --sim`, two processes
-               taking blocks of seeds until one fails (benchmarks.find_bugs's
-               machinery): the wall time, and the rule or check that failed
+  Go --sim     the Go tests of the part under `pytest --sim` (with --race
+               for the race checker's bugs), two processes taking blocks of
+               seeds until one fails (benchmarks.find_bugs's machinery): the
+               wall time, and the rule or check that failed
 Prints a markdown table, then the medians (a miss counts as the cap) and
 how many bugs each found.
 """
@@ -72,12 +73,12 @@ def run_chaos(bug: Bug, sandbox: Path, cap: float,
 
 
 def go_rule(detail: str) -> str:
-    """The rule or check a failing Go test's summary line names."""
-    found = re.search(r"Raft rule broken: ([^:]+):", detail)
-    if found:
-        return found.group(1)
-    found = re.search(r"(?:TestFailure|Error|Exception): (.*)", detail)
-    return found.group(1)[:70] if found else detail[-70:]
+    """The failing Go test, and the rule or check it names."""
+    found = re.search(r"(Test\w+): (?:Raft rule broken: ([^:]+):)?(.*)", detail)
+    if not found:
+        return detail[-70:]
+    test, rule, message = found.groups()
+    return f"{test}: {rule or message.strip()[:60]}"
 
 
 def main() -> int:
@@ -121,7 +122,8 @@ def main() -> int:
             cells = [cell, "; ".join(rules) or "-"]
             replay = hits[0][2] if hits else ""
             if not args.no_go:
-                go_found, detail = measure(bug.name, bug.part, sandbox, "random", args.cap)
+                go_found, detail = measure(bug.name, bug.part, sandbox, "random", args.cap,
+                                           extra=("--race",) if bug.report else ())
                 go_times.append(go_found if go_found is not None else args.cap)
                 cells += [_cell(go_found, args.cap), go_rule(detail) if go_found else "-"]
             print(f"| {bug.name} | {bug.part} | " + " | ".join(cells) + " |", flush=True)
