@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from typing import Iterator, List, Tuple
 
 import pytest
 
 import racecheck
-from labtest.testing import T
+from labtest.testing import T, threads_left
 
 # The plugins of the packages below the lab (the record and monitors, --race's
 # reports, --sim), each its own module; pytest loads them with this one.
@@ -64,12 +63,7 @@ def no_thread_left_behind() -> Iterator[None]:
     """Fail a test that leaves threads running after its cleanup."""
     before = set(threading.enumerate())
     yield
-    deadline = time.monotonic() + THREAD_GRACE_S
-    while True:
-        left = [th for th in threading.enumerate() if th not in before and th.is_alive()]
-        if not left or time.monotonic() > deadline:
-            break
-        time.sleep(0.01)
+    left = threads_left(before, THREAD_GRACE_S)
     if left:
         names = sorted({th.name for th in left})
         pytest.fail(

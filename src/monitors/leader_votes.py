@@ -24,10 +24,11 @@ unchecked, said once.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Tuple
 
 from labrpc.record import Record
-from monitors.rules import BATCH_EVENTS, FLUSH_ACTIONS, _fields, _method, describe
+from monitors.batched import BatchedRule, method_name
+from monitors.rules import _fields, _method
 
 Event = Dict[str, Any]
 
@@ -36,38 +37,21 @@ SOURCE = ("Figure 2, Rules for Servers, Candidates: if votes received from major
           "servers, become leader (a vote counts in the election that asked for it)")
 
 
-class LeaderVotes:
+class LeaderVotes(BatchedRule):
     """The rule, fed one event at a time (a Record subscriber), checked in batches."""
+
+    RULE = RULE
+    SOURCE = SOURCE
 
     def __init__(self, record: Record, peers: int, report: Callable[[str], None],
                  note: Callable[[str], None]) -> None:
-        self.record = record
+        super().__init__(record, report)
         self.n = peers
-        self.report = report
         self.note = note
-        self.violation: Optional[str] = None
-        self.stopped = False
         # (candidate, life, term) -> {voter: the reply event that granted it}
         self._granted: Dict[Tuple[Any, Any, int], Dict[Any, Event]] = {}
-        self._backlog: List[Event] = []
 
-    def __call__(self, event: Event) -> None:
-        if self.stopped:
-            return
-        self._backlog.append(event)
-        if len(self._backlog) >= BATCH_EVENTS or (event["kind"] == "harness"
-                                                  and event.get("action") in FLUSH_ACTIONS):
-            self.flush()
-
-    def flush(self) -> None:
-        """Check the events held (called under the record's lock)."""
-        backlog, self._backlog = self._backlog, []
-        for event in backlog:
-            if self.stopped:
-                return
-            self._take(event)
-
-    def _take(self, event: Event) -> None:
+    def take(self, event: Event) -> None:
         if event["kind"] == "harness" and event.get("action") == "cleanup":
             self.stopped = True
         if event["kind"] != "rpc" or event.get("src") is None:
@@ -102,25 +86,11 @@ class LeaderVotes:
         if 2 * (1 + len(votes)) > self.n:
             return
         voters = ", ".join(f"S{reply.get('dst')}" for reply in votes) or "none"
-        message = (f"S{leader} acted as leader of term {term} ({_name(event)} to "
-                   f"S{event.get('dst')} at t={sent:.3f} s) with votes from itself and "
-                   f"{len(votes)} other peer(s) of {self.n} ({voters}) granted in term {term} "
-                   f"by then: a majority needs {self.n // 2 + 1}")
-        evidence = [event] + votes
-        self.violation = "\n".join([f"Raft rule broken: {RULE}: {message}", f"  rule: {SOURCE}"]
-                                   + ["  " + describe(item) for item in evidence])
-        self.stopped = True
-        # Added from the subscriber, which runs under the record's lock.
-        self.record.events.append({
-            "seq": len(self.record.events), "t": self.record.now(), "kind": "violation",
-            "rule": RULE, "source": SOURCE, "message": message, "peers": [leader],
-            "term": term, "evidence": [item.get("seq") for item in evidence],
-        })
-        self.report(self.violation)
-
-
-def _name(event: Event) -> str:
-    return str(event.get("method", "")).rpartition(".")[2]
+        self.fail(f"S{leader} acted as leader of term {term} ({method_name(event)} to "
+                  f"S{event.get('dst')} at t={sent:.3f} s) with votes from itself and "
+                  f"{len(votes)} other peer(s) of {self.n} ({voters}) granted in term {term} "
+                  f"by then: a majority needs {self.n // 2 + 1}",
+                  [leader], term, [event] + votes)
 
 
 def attach(record: Record, peers: int, report: Callable[[str], None],

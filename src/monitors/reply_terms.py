@@ -44,7 +44,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import labsim
 from labrpc.record import Record
-from monitors.rules import BATCH_EVENTS, FLUSH_ACTIONS, _fields, _method, describe
+from monitors.batched import BatchedRule, method_name
+from monitors.rules import _fields, _method
 
 Event = Dict[str, Any]
 
@@ -143,56 +144,28 @@ def largest_lag(events: Iterable[Event]) -> float:
     return max((lag for lag, _, _ in stale_sends(events)), default=0.0)
 
 
-class ReplyTerms:
+class ReplyTerms(BatchedRule):
     """The rule, fed one event at a time (a Record subscriber), checked in batches."""
 
+    RULE = RULE
+    SOURCE = SOURCE
+
     def __init__(self, record: Record, report: Callable[[str], None], grace: float) -> None:
-        self.record = record
-        self.report = report
+        super().__init__(record, report)
         self.grace = grace
-        self.violation: Optional[str] = None
         self._terms = _Terms()
-        self._backlog: List[Event] = []
 
-    def __call__(self, event: Event) -> None:
-        if self.violation is not None:
-            return
-        self._backlog.append(event)
-        if len(self._backlog) >= BATCH_EVENTS or (event["kind"] == "harness"
-                                                  and event.get("action") in FLUSH_ACTIONS):
-            self.flush()
-
-    def flush(self) -> None:
-        """Check the events held (called under the record's lock)."""
-        backlog, self._backlog = self._backlog, []
-        for event in backlog:
-            if self.violation is not None:
-                return
-            stale = self._terms.take(event)
-            if stale is not None and stale[0] > self.grace:
-                self._fail(*stale)
-
-    def _fail(self, lag: float, reply: Event, request: Event) -> None:
-        peer = request["src"]
-        told = _fields(reply["reply"])["term"]
-        sent = _fields(request["args"])["term"]
-        message = (f"S{peer} heard of term {told} in a reply to its {_name(reply)} to "
-                   f"S{reply.get('dst')} (t={reply['done']:.3f} s), yet sent {_name(request)} "
-                   f"of term {sent} to S{request.get('dst')} {lag:.3f} s later "
-                   f"(t={request['sent']:.3f} s): a reply's newer term must be taken at once")
-        self.violation = "\n".join([f"Raft rule broken: {RULE}: {message}", f"  rule: {SOURCE}",
-                                    "  " + describe(reply), "  " + describe(request)])
-        # Added from the subscriber, which runs under the record's lock.
-        self.record.events.append({
-            "seq": len(self.record.events), "t": self.record.now(), "kind": "violation",
-            "rule": RULE, "source": SOURCE, "message": message, "peers": [peer],
-            "term": told, "evidence": [reply.get("seq"), request.get("seq")],
-        })
-        self.report(self.violation)
-
-
-def _name(event: Event) -> str:
-    return str(event.get("method", "")).rpartition(".")[2]
+    def take(self, event: Event) -> None:
+        stale = self._terms.take(event)
+        if stale is not None and stale[0] > self.grace:
+            lag, reply, request = stale
+            told = _fields(reply["reply"])["term"]
+            sent = _fields(request["args"])["term"]
+            self.fail(f"S{request['src']} heard of term {told} in a reply to its "
+                      f"{method_name(reply)} to S{reply.get('dst')} (t={reply['done']:.3f} s), "
+                      f"yet sent {method_name(request)} of term {sent} to S{request.get('dst')} "
+                      f"{lag:.3f} s later (t={request['sent']:.3f} s): a reply's newer term "
+                      f"must be taken at once", [request["src"]], told, [reply, request])
 
 
 def attach(record: Record, peers: int, report: Callable[[str], None],

@@ -37,7 +37,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 import labsim
 import racecheck
 from labsim import SimFailure, SimKilled
-from labtest.testing import T, TestFailure
+from labtest.testing import T, TestFailure, threads_left
 from labtools.chaos.cluster import Cluster
 from labtools.chaos.nemesis import Nemesis
 from labtools.chaos.parts import FEATURES
@@ -301,12 +301,7 @@ class _Seed:
         self._await_leader(cluster, members, time.monotonic())
 
     def _threads_end(self, before: set) -> None:
-        deadline = time.monotonic() + THREAD_GRACE_S
-        while True:
-            left = [th for th in threading.enumerate() if th not in before and th.is_alive()]
-            if not left or time.monotonic() > deadline:
-                break
-            time.sleep(0.01)
+        left = threads_left(before, THREAD_GRACE_S)
         if left:
             names = ", ".join(sorted({th.name for th in left}))
             raise Failure(THREADS_RULE, f"{len(left)} thread(s) still running "
