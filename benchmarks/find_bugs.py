@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -91,16 +92,24 @@ def _race(next_command: Callable[[], List[str]], sandbox: Path,
 
 
 def _summary(text: str) -> str:
+    """The first failed test and its message, without the exception's class."""
     for line in text.splitlines():
         if line.startswith(("FAILED", "ERROR")):
-            return line[:150]
+            head, _, message = line.partition(" - ")
+            message = re.sub(r"^[\w.]+(Error|Failure|Limit|Exception|Deadlock)\w*: ", "",
+                             message)
+            return f"{head.rpartition('::')[2]}: {message}"[:150]
     return ""
 
 
 def measure(bug_name: str, part: str, sandbox: Path, column: str,
-            cap: float, monitors: bool = True) -> Tuple[Optional[float], str]:
+            cap: float, monitors: bool = True,
+            extra: Tuple[str, ...] = ()) -> Tuple[Optional[float], str]:
+    """(seconds to the first failure or None, what failed); extra: more
+    pytest arguments (("--race",))."""
     base = [sys.executable, "-c", RUNNER, "-q", "-x", "-p", "no:cacheprovider", *PLUGINS,
-            "-k", part, "src/raft/test_raft.py", *([] if monitors else ["--no-monitors"])]
+            "-k", part, "src/raft/test_raft.py", *([] if monitors else ["--no-monitors"]),
+            *extra]
     if column == "real":
         found, runs, text = _race(lambda: base, sandbox, cap)
         detail = f"{runs} runs"

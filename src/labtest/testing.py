@@ -5,13 +5,16 @@ Python that raises TestFailure in the calling thread. A failure noticed on
 another thread (an applyCh reader, a fatal labrpc error) cannot raise in the
 test's thread, so it is kept with fail_later() and raised by the harness's
 next check in the test thread (check_later_failures()).
+
+threads_left(before, grace_s) gives the threads a test left running.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import traceback
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Collection, List, Optional
 
 # pytest leaves this module's frames out of a failure's traceback: the
 # test's line that failed is the news, not how T raised (--fulltrace shows them).
@@ -127,3 +130,14 @@ class T:
         message = self.later_failure()
         if message is not None:
             raise TestFailure(message)
+
+
+def threads_left(before: Collection[threading.Thread], grace_s: float) -> List[threading.Thread]:
+    """The threads started since before that are still alive after waiting up
+    to grace_s for them to end (every thread a test starts must end)."""
+    deadline = time.monotonic() + grace_s
+    while True:
+        left = [th for th in threading.enumerate() if th not in before and th.is_alive()]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.01)

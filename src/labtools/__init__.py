@@ -10,6 +10,8 @@ raft.py) and a module:
                     labtools.pool             the child processes of both, N at a time
     raft-logview    labtools.logview          DPrintf lines as one column per peer
     raft-timeline   labtools.timeline         a run's record drawn as a page
+    raft-chaos      labtools.chaos            seeded clusters through random faults,
+                                              judged by Raft's rules (under labsim)
                     labtools.timeline_plugin  pytest --timeline DIR
 
 Nothing here is needed to pass the lab.

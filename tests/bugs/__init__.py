@@ -17,7 +17,8 @@ cannot silently stop applying when the solution changes.
     for bug in catalogue():
         path = bug.write(folder)       # folder/raft.py, the solution with the bug
         tree = bug.lab_tree(folder)    # folder/src/...: the whole lab, with the bug;
-                                       # run pytest there with RUNNER and PLUGINS
+                                       # run pytest there with RUNNER and PLUGINS,
+                                       # raft-chaos with CHAOS_RUNNER
     found, output, seconds = run_race_check(bug)   # a race bug under --race
 
 The tests of the monitors, the race checker and the simulation run these
@@ -48,6 +49,9 @@ SOLUTION = SOURCES / "raft" / "raft.py"
 # only the lab's plugins (PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 in the environment).
 RUNNER = ("import sys; sys.path.insert(0, 'src'); import pytest; "
           "sys.exit(pytest.main(sys.argv[1:]))")
+# Runs raft-chaos in a lab tree (its src/ first on sys.path, as RUNNER does).
+CHAOS_RUNNER = ("import sys; sys.path.insert(0, 'src'); "
+                "from labtools.chaos.cli import main; sys.exit(main(sys.argv[1:]))")
 
 
 class BugDoesNotApply(ValueError):

@@ -37,12 +37,14 @@ from labtools.parts import PARTS, TITLES
 
 TEMPLATE = Path(__file__).resolve().parent / "README.md.in"
 
-# feature -> the pytest option whose definition in the tree's source shows it is there.
+# feature -> the pytest option (or the command's name) whose definition in
+# the tree's source shows it is there.
 FEATURES = {
     "race": "--race",
     "sim": "--sim",
     "monitors": "--no-monitors",
     "timeline": "--timeline",
+    "chaos": "raft-chaos",
 }
 # The skeleton's methods a student may be asked to fill in.
 INTERFACE = ("GetState", "Start", "Snapshot", "persist", "readPersist", "RequestVote", "ticker")
