@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Optional
 
 from labrpc.record import Record
-from monitors.rules import BATCH_EVENTS, FLUSH_ACTIONS, describe
+from monitors.dispatch import BATCH_EVENTS, FLUSH_ACTIONS, describe
 
 Event = Dict[str, Any]
 
@@ -66,8 +66,3 @@ class BatchedRule:
             "evidence": [event.get("seq") for event in evidence],
         })
         self.report(self.violation)
-
-
-def method_name(event: Event) -> str:
-    """An rpc event's method without its service: "AppendEntries"."""
-    return str(event.get("method", "")).rpartition(".")[2]

@@ -27,8 +27,8 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Tuple
 
 from labrpc.record import Record
-from monitors.batched import BatchedRule, method_name
-from monitors.rules import _fields, _method
+from monitors.batched import BatchedRule
+from monitors.traffic import fields, method_name, normalise
 
 Event = Dict[str, Any]
 
@@ -56,8 +56,8 @@ class LeaderVotes(BatchedRule):
             self.stopped = True
         if event["kind"] != "rpc" or event.get("src") is None:
             return
-        method = _method(event)
-        args = _fields(event.get("args"))
+        method = normalise(method_name(event))
+        args = fields(event.get("args"))
         term = args.get("term")
         if not isinstance(term, int):
             return
@@ -70,7 +70,7 @@ class LeaderVotes(BatchedRule):
     def _vote(self, event: Event, key: Tuple[Any, Any, int]) -> None:
         if event.get("outcome") != "ok" or event.get("reply") is None:
             return
-        reply = _fields(event["reply"])
+        reply = fields(event["reply"])
         if "votegranted" not in reply:
             self.stopped = True
             self.note(f"monitor: cannot check '{RULE}': RequestVote's reply has no "

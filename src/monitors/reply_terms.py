@@ -44,8 +44,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import labsim
 from labrpc.record import Record
-from monitors.batched import BatchedRule, method_name
-from monitors.rules import _fields, _method
+from monitors.batched import BatchedRule
+from monitors.traffic import fields, method_name, normalise
 
 Event = Dict[str, Any]
 
@@ -91,9 +91,9 @@ class _Terms:
             elif action == "cleanup":
                 self.stopped = True
             return None
-        if kind != "rpc" or self.stopped or _method(event) not in _RAFT_METHODS:
+        if kind != "rpc" or self.stopped or normalise(method_name(event)) not in _RAFT_METHODS:
             return None
-        args = _fields(event.get("args"))
+        args = fields(event.get("args"))
         term = args.get("term")
         stale = None
         if event.get("src") is not None and isinstance(term, int):
@@ -118,7 +118,7 @@ class _Terms:
         return sent - first[0], first[1], event
 
     def _told(self, event: Event) -> None:
-        reply_term = _fields(event["reply"]).get("term")
+        reply_term = fields(event["reply"]).get("term")
         if event.get("src") is None or not isinstance(reply_term, int):
             return
         told = self.told.setdefault((event["src"], event.get("src_life")), [])
@@ -159,8 +159,8 @@ class ReplyTerms(BatchedRule):
         stale = self._terms.take(event)
         if stale is not None and stale[0] > self.grace:
             lag, reply, request = stale
-            told = _fields(reply["reply"])["term"]
-            sent = _fields(request["args"])["term"]
+            told = fields(reply["reply"])["term"]
+            sent = fields(request["args"])["term"]
             self.fail(f"S{request['src']} heard of term {told} in a reply to its "
                       f"{method_name(reply)} to S{reply.get('dst')} (t={reply['done']:.3f} s), "
                       f"yet sent {method_name(request)} of term {sent} to S{request.get('dst')} "
