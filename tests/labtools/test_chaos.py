@@ -153,7 +153,7 @@ def test_a_planted_bug_is_found_named_and_replayed_exactly(tmp_path: Path) -> No
     assert rule == "adopt a higher term from a reply"
     assert "  Raft rule broken: adopt a higher term from a reply: S" in out
     assert "what the nemesis did" in out
-    assert re.fullmatch(r"raft-chaos --parts 2B --peers [357] --seeds \d+", replay), replay
+    assert re.fullmatch(r"raft-chaos --parts 2B --peers [357] --seeds (\d+)-\1", replay), replay
     saved = Path(re.search(r"^record: (\S+)", out, re.M).group(1))
     violations = [event for event in Record.load(saved).events
                   if event["kind"] == "violation"]
@@ -184,11 +184,11 @@ def test_a_worker_that_dies_mid_seed_fails_that_seed(tmp_path: Path) -> None:
         "    rf = Raft(peers, me, persister, applyCh)\n",
         "    rf = Raft(peers, me, persister, applyCh)\n    import os; os._exit(7)\n", 1)
     tree = lab_tree(tmp_path / "tree", source)
-    code, out = _chaos(tree, "--parts", "2A", "--seeds", "4", "-p", "1")
+    code, out = _chaos(tree, "--parts", "2A", "--seeds", "4-4", "-p", "1")
     assert code == 1, out
     assert "broken rule: the worker process ended mid-seed" in out
     assert "exited with status 7" in out
-    assert re.search(r"replay: raft-chaos --parts 2A --peers [357] --seeds 4$", out, re.M)
+    assert re.search(r"replay: raft-chaos --parts 2A --peers [357] --seeds 4-4$", out, re.M)
 
 
 # --- the cluster's wiring ------------------------------------------------------------------

@@ -3,7 +3,7 @@
     raft-chaos --parts 2A                      a minute of 2A's seeds
     raft-chaos --parts 2A,2B -p 2 --time 300   five minutes, two processes
     raft-chaos --parts 2C --seeds 1-500        those seeds, however long it takes
-    raft-chaos --parts 2B --peers 5 --seeds 1234     replay one seed
+    raft-chaos --parts 2B --peers 5 --seeds 1234-1234     replay one seed
     raft-chaos --parts 2D --record-failed records/   keep the failing seed's record
 
 Each seed runs a cluster of your raft.py under the simulation (labsim):
@@ -68,8 +68,8 @@ def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                         help=f"seconds to run (default {DEFAULT_TIME_S:g}, or until --seeds "
                         "run out when they are given)")
     parser.add_argument("--seeds", default=None,
-                        help="the seeds to run: A-B, N or a comma list (default: from a "
-                        "random seed on)")
+                        help="the seeds to run: A-B, N (the seeds 1..N) or a comma list "
+                        "(default: from a random seed on)")
     parser.add_argument("--peers", type=int, default=None,
                         help="the cluster's size (default: each seed draws 3, 5 or 7)")
     parser.add_argument("--record-failed", type=Path, default=None, metavar="DIR",

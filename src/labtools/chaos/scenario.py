@@ -99,7 +99,8 @@ class SeedResult:
 
 
 def replay_command(seed: int, part: str, peers: int, race: bool = False) -> str:
-    return f"raft-chaos --parts {part} --peers {peers} --seeds {seed}" + \
+    # "N-N": a bare N would be the N seeds 1..N (labsim.seeds).
+    return f"raft-chaos --parts {part} --peers {peers} --seeds {seed}-{seed}" + \
         (" --race" if race else "")
 
 
