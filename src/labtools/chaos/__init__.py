@@ -14,7 +14,7 @@ Modules, one job each:
     nemesis     the faults, drawn from the seed's generator; crash hooks
     workload    the clients offering commands through Start
     parts       what each part's seeds do (FEATURES), the --parts choice
-    verdict     the rule a failed seed broke
+    judgement   the rule a failed seed broke
 
 docs/chaos.md says what it does, what it judges, and its figures.
 """

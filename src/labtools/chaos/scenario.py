@@ -21,7 +21,7 @@ give the same run, byte for byte):
     SETTLE_S of quiet, at most one term more in STABLE_S, and a leader at its
     end; then the harness's cleanup and its checks;
     every thread must then end within THREAD_GRACE_S.
-The seed fails at the first broken rule (labtools.chaos.verdict names it).
+The seed fails at the first broken rule (labtools.chaos.judgement names it).
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from labtest.testing import T, TestFailure, threads_left
 from labtools.chaos.cluster import Cluster
 from labtools.chaos.nemesis import Nemesis
 from labtools.chaos.parts import FEATURES
-from labtools.chaos.verdict import (LEADER_BOUND_S, LEADER_RULE, SETTLE_S, STABLE_RULE,
-                                    STABLE_S, THREADS_RULE, Failure, rule_of, sim_rule)
+from labtools.chaos.judgement import (LEADER_BOUND_S, LEADER_RULE, SETTLE_S, STABLE_RULE,
+                                      STABLE_S, THREADS_RULE, Failure, rule_of, sim_rule)
 from labtools.chaos.workload import ONE_BASE, Clients
 from monitors import reply_terms
 from raft.config import Config, make_config
