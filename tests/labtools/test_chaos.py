@@ -77,7 +77,7 @@ def test_a_time_limit_ends_the_run_with_0() -> None:
     (["--parts", "2A", "--seeds", "9-3"], "--seeds: bad seed list '9-3'"),
     (["--parts", "2A", "--seeds=-4"], "--seeds: seeds are numbers from 0 up, got -4"),
     (["--parts", "2A", "--peers", "12"], "--peers must be from 1 to 9, got 12"),
-])
+], ids=lambda value: None if isinstance(value, list) else "-".join(value.split()[:2]))
 def test_bad_arguments_are_named_with_exit_2(args: List[str], message: str) -> None:
     code, out = _chaos(ROOT, *args)
     assert code == 2, out
@@ -105,7 +105,8 @@ def _digests(part: str, seeds: Sequence[int], hash_seed: str) -> List[str]:
     return [line for line in out.splitlines() if line.startswith("DIGEST")]
 
 
-@pytest.mark.parametrize("part", ["2A", "2D"])
+# (ids that name no part: `pytest -k 2A` selects the 2A Go tests alone)
+@pytest.mark.parametrize("part", ["2A", "2D"], ids=["elections", "snapshots"])
 def test_a_seed_is_the_same_run_every_time_in_any_process(part: str) -> None:
     # The whole record (every RPC, with its virtual times), the nemesis's
     # actions and the verdict: twice in one process, once in another.
@@ -169,7 +170,7 @@ def test_a_planted_bug_is_found_named_and_replayed_exactly(tmp_path: Path) -> No
 @pytest.mark.parametrize("bug_name, part, rule", [
     ("term_not_updated_from_vote_reply", "2A", "adopt a higher term from a reply"),
     ("stale_vote_counted", "2A", "a leader is elected by a majority"),
-])
+], ids=["term_not_updated_from_vote_reply", "stale_vote_counted"])
 def test_the_new_monitors_fire_on_their_planted_bugs(tmp_path: Path, bug_name: str,
                                                      part: str, rule: str) -> None:
     (bug,) = catalogue([bug_name])
