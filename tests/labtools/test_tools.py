@@ -43,8 +43,9 @@ def test_stress_keeps_the_output_of_failed_runs(tmp_path: Path) -> None:
     assert bad.returncode == 1
     assert "0/2 passed, 2 failed" in bad.stdout
     kept = sorted(os.listdir(logs))
-    assert kept == ["run-0001.log", "run-0002.log"]
-    assert "Timeout" in (logs / kept[0]).read_text()
+    # Each failed run's output, and the record of the test that failed in it.
+    assert kept == ["run-0001-records", "run-0001.log", "run-0002-records", "run-0002.log"]
+    assert "timeout: the test ran past its" in (logs / "run-0001.log").read_text()
 
 
 def test_main_job_commands_mode_shows_the_commit_index_advance() -> None:
