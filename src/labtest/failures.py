@@ -52,6 +52,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
             option.tbstyle = "auto"
     if tidy:
         _no_hidden_frames_note(outcome.get_result())
+    if call.excinfo is not None and isinstance(call.excinfo.value, CAUSE_IS_THE_MESSAGE):
+        _one_line_summary(outcome.get_result())
+
+
+def _one_line_summary(report: pytest.TestReport) -> None:
+    """Keep the short summary's line to the cause's first line.
+
+    pytest prints a failure's whole message there when it runs on CI (the
+    CI variable set) or at -vv; a cause with a traceback or a hang's
+    thread list below it would then be printed twice. The E lines above
+    keep the whole message."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = getattr(crash, "message", None)
+    if isinstance(message, str) and "\n" in message:
+        crash.message = message.split("\n", 1)[0]
 
 
 def _no_hidden_frames_note(report: pytest.TestReport) -> None:

@@ -33,13 +33,14 @@ def test_main_job_rejects_bad_options_with_usage() -> None:
 
 def test_stress_keeps_the_output_of_failed_runs(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
-    # Two runs of a fast test that passes, then two of a selection that fails.
+    # Two runs of a fast test that passes, then two of one that always runs
+    # past a 1 s limit (it waits out two election timeouts), its cluster made.
     ok = run("-m", "labtools.stress", "-k", "TestBasic", "-n", "2", "-p", "2",
              "--logs", str(logs))
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "stress: 2/2 passed, 0 failed" in ok.stdout
-    bad = run("-m", "labtools.stress", "-k", "TestBasic", "-n", "2", "-p", "2",
-              "--logs", str(logs), "--", "--timeout", "0.000001")
+    bad = run("-m", "labtools.stress", "-k", "TestInitialElection", "-n", "2", "-p", "2",
+              "--logs", str(logs), "--", "--timeout", "1")
     assert bad.returncode == 1
     assert "0/2 passed, 2 failed" in bad.stdout
     kept = sorted(os.listdir(logs))
