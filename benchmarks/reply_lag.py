@@ -1,5 +1,5 @@
 """How long the solution goes on sending an older term after a reply told it
-of a newer one: the figure behind monitors.reply_terms.GRACE_S.
+of a newer one: the figure behind the grace of monitors.rules.reply_term_adopted.
 
     python -m benchmarks.reply_lag --sim-seeds 50          the 2A-2D tests under --sim
     python -m benchmarks.reply_lag --real-runs 4           the same in real time
@@ -9,7 +9,7 @@ of a newer one: the figure behind monitors.reply_terms.GRACE_S.
 Each source runs two processes at a time. A test's lag is the largest,
 over its record, of (a request's send - the first reply that had told its
 sender, same incarnation, of a newer term than the request's): what the
-rule would see with no grace at all (monitors.reply_terms.largest_lag).
+rule would see with no grace at all (reply_term_adopted.largest_lag).
 Prints, per source, how many runs, how many had any lag, the largest and
 the 99th percentile, and any run whose test failed.
 
@@ -51,7 +51,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
     if call.when != "call" or not path:
         return
     from monitors.pytest_plugin import records_of
-    from monitors.reply_terms import largest_lag
+    from monitors.rules.reply_term_adopted import largest_lag
     report = outcome.get_result()
     lag = max((largest_lag(record.events) for record in records_of(item)), default=0.0)
     row = {"test": item.name, "lag": lag, "outcome": report.outcome}

@@ -18,9 +18,6 @@ rule and the events that broke it.
     monitors.traffic     what one RPC shows under Figure 2's field names
                          (read_call) and of its peers' roles (sightings); the
                          timeline (labtools.timeline_model) reads roles there too
-    monitors.reply_terms     a higher term in a reply is taken at once (and
-                         reply_terms.largest_lag(events), for measuring)
-    monitors.leader_votes    a leader was granted votes by a majority in its term
     monitors.pytest_plugin   pytest --no-monitors, --record-failed DIR, and
                          records_of(item) for the timeline
 

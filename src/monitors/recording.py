@@ -19,7 +19,7 @@ from typing import Callable, List, Optional
 import labsim
 from labenv import switch
 from labrpc.record import FORMAT, Record
-from monitors import leader_votes, reply_terms, rules
+from monitors import rules
 
 MONITORS_ENV = "RAFT_MONITORS"
 RECORD_ENV = "RAFT_RECORD"
@@ -56,8 +56,6 @@ def new_record(test: str, peers: int, report: Callable[[str], None],
                monitors=monitors_enabled())
     if monitors_enabled():
         rules.attach(record, peers, report, note)
-        reply_terms.attach(record, peers, report, note)
-        leader_votes.attach(record, peers, report, note)
     sim = labsim.active()
     if sim is not None and sim.choices is not None:
         sim.choices.note_in(record)

@@ -21,8 +21,9 @@ What a rule reads (Rule.reads), and the handler each kind goes to:
             an end no peer owns (it shows no leader)
     Every call handed to a rule has a numeric Term in its args: one without
     is no rule's evidence (the dispatcher says so, once).
-    START, APPLY    on_harness(event): the harness (re)started a peer; the
-            tester took an applied command or snapshot from a peer's applyCh
+    START, APPLY, CRASH    on_harness(event): the harness (re)started a peer;
+            the tester took an applied command or snapshot from a peer's
+            applyCh; the harness crashed a peer
     EVERY_EVENT     on_time(t): after each event, its time (rules that wait)
 
 The dispatcher (monitors.dispatch) hands each rule the events it reads, in
@@ -37,18 +38,20 @@ from monitors.traffic import (APPEND_ENTRIES, INSTALL_SNAPSHOT, REQUEST_VOTE, Ca
                               method_name)
 
 __all__ = ["Rule", "Violation", "Facts", "REQUEST_VOTE", "APPEND_ENTRIES", "INSTALL_SNAPSHOT",
-           "UNATTRIBUTED", "START", "APPLY", "EVERY_EVENT", "CALL_KINDS", "HARNESS_KINDS",
+           "UNATTRIBUTED", "START", "APPLY", "CRASH", "EVERY_EVENT", "CALL_KINDS",
+           "HARNESS_KINDS",
            "peer_name", "seconds", "said", "life_of"]
 
 UNATTRIBUTED = "unattributed"
 START = "harness start"
 APPLY = "harness apply"
+CRASH = "harness crash"
 EVERY_EVENT = "every event"
 CALL_KINDS = (REQUEST_VOTE, APPEND_ENTRIES, INSTALL_SNAPSHOT, UNATTRIBUTED)
 # What more than one rule of a run reads: one object per class (see rules.commits).
 Facts = Dict[type, Any]
 # The harness's action of each kind (the event's "action" field).
-HARNESS_KINDS = {START: "start", APPLY: "apply"}
+HARNESS_KINDS = {START: "start", APPLY: "apply", CRASH: "crash"}
 
 
 class Violation(Exception):

@@ -1,7 +1,5 @@
 """raft-chaos: a seed replays exactly, exit codes, bad arguments, planted bugs
-found with their rule and replay command, the cluster's wiring, and the
-two monitors it brought (a reply's newer term, a leader's majority) on
-made-up records, firing where the rule is broken and silent where not."""
+found with their rule and replay command, and the cluster's wiring."""
 
 from __future__ import annotations
 
@@ -18,7 +16,6 @@ import pytest
 from labrpc.record import Record
 from labtest.testing import T
 from labtools.chaos.cluster import Cluster
-from monitors import leader_votes, reply_terms
 from raft.config import make_config
 from tests.bugs import CHAOS_RUNNER, catalogue, lab_tree
 
@@ -171,7 +168,7 @@ def test_a_planted_bug_is_found_named_and_replayed_exactly(tmp_path: Path) -> No
     ("term_not_updated_from_vote_reply", "2A", "adopt a higher term from a reply"),
     ("stale_vote_counted", "2A", "a leader is elected by a majority"),
 ], ids=["term_not_updated_from_vote_reply", "stale_vote_counted"])
-def test_the_new_monitors_fire_on_their_planted_bugs(tmp_path: Path, bug_name: str,
+def test_the_reply_and_majority_rules_fire_on_their_planted_bugs(tmp_path: Path, bug_name: str,
                                                      part: str, rule: str) -> None:
     (bug,) = catalogue([bug_name])
     code, out = _chaos(bug.lab_tree(tmp_path / "tree"), "--parts", part, "--seeds", "1-1000",
@@ -230,171 +227,3 @@ def test_partitions_bridges_one_way_cuts_and_restarts_wire_the_ends() -> None:
     assert "crash S3" in actions and "restart S3 (with S0 S1 S2 S4)" in actions
     kinds = [event.get("action") for event in cfg.record.of_kind("harness")]
     assert {"partition", "bridge", "one-way cut", "crash", "start"} <= set(kinds)
-
-
-# --- the monitors, on made-up records -------------------------------------------------------
-
-RV, AE = "Raft.RequestVote", "Raft.AppendEntries"
-
-
-class Feed:
-    """A record fed by hand, with one monitor on it."""
-
-    def __init__(self, monitor: Any, peers: int = 3, **options: Any) -> None:
-        self.clock = 0.0
-        self.record = Record(clock=lambda: self.clock)
-        self.reports: List[str] = []
-        self.notes: List[str] = []
-        self.ids = 0
-        monitor.attach(self.record, peers, self.reports.append, self.notes.append, **options)
-
-    def rpc(self, method: str, src: int, dst: int, term: int, reply: Optional[dict],
-            sent: float, outcome: str = "ok", src_life: int = 1, **args: Any) -> None:
-        done = sent + 0.002
-        self.clock = max(self.clock, done)
-        self.ids += 1
-        self.record.add("rpc", id=self.ids, src=src, dst=dst, method=method,
-                        args={"Term": term, **args}, reply=reply, bytes=10, sent=sent,
-                        handled=sent + 0.001, handler_done=sent + 0.0015, done=done,
-                        outcome=outcome, reordered=False, src_life=src_life, dst_life=1,
-                        delivered=True)
-        self.record.flush()
-
-    def harness(self, at: float, action: str, **fields: Any) -> None:
-        self.clock = max(self.clock, at)
-        self.record.add("harness", action=action, **fields)
-        self.record.flush()
-
-    def violations(self) -> List[dict]:
-        return self.record.of_kind("violation")
-
-
-def test_reply_terms_fires_on_an_older_term_sent_long_after_a_newer_reply() -> None:
-    feed = Feed(reply_terms, grace=reply_terms.SIM_GRACE_S)
-    feed.rpc(AE, 0, 1, 3, {"Term": 5, "Success": False}, sent=1.000)
-    # Built before the reply came, sent just after: within the grace.
-    feed.rpc(AE, 0, 2, 3, {"Term": 3, "Success": True},
-             sent=1.002 + reply_terms.SIM_GRACE_S / 2)
-    assert feed.reports == []
-    feed.rpc(AE, 0, 2, 3, {"Term": 3, "Success": True}, sent=1.200)
-    (violation,) = feed.violations()
-    assert violation["rule"] == "adopt a higher term from a reply"
-    assert violation["message"] == (
-        "S0 heard of term 5 in a reply to its AppendEntries to S1 (t=1.002 s), yet sent "
-        "AppendEntries of term 3 to S2 0.198 s later (t=1.200 s): a reply's newer term must "
-        "be taken at once")
-    assert violation["evidence"] == [0, 2]  # the seqs of the reply and the late request
-    assert feed.reports[0].startswith("Raft rule broken: adopt a higher term from a reply: S0")
-
-
-def test_reply_terms_is_silent_on_what_proves_nothing() -> None:
-    feed = Feed(reply_terms, grace=reply_terms.SIM_GRACE_S)
-    feed.rpc(RV, 0, 1, 3, {"Term": 5, "VoteGranted": False}, sent=1.0)
-    feed.rpc(RV, 0, 2, 6, {"Term": 6, "VoteGranted": True}, sent=1.3)  # it took term 5, and on
-    # A dropped reply told its caller nothing.
-    feed.rpc(AE, 1, 0, 2, {"Term": 9, "Success": False}, sent=2.0, outcome="reply_dropped")
-    feed.rpc(AE, 1, 0, 2, None, sent=2.5, outcome="disconnected")
-    # A restarted peer is a new incarnation; a crashed one's sends reach no one.
-    feed.rpc(AE, 2, 0, 4, {"Term": 7, "Success": False}, sent=3.0)
-    feed.harness(3.1, "crash", peer=2, life=1)
-    feed.rpc(AE, 2, 1, 4, None, sent=3.5, outcome="disconnected")
-    feed.rpc(RV, 2, 1, 5, {"Term": 5, "VoteGranted": True}, sent=3.6, src_life=2)
-    assert feed.reports == [] and feed.violations() == []
-    assert reply_terms.stale_sends(feed.record.events) == []
-
-
-def test_a_lag_under_the_grace_is_measured_but_not_a_violation() -> None:
-    # In real time (no simulation here) the grace is long: a loaded machine
-    # may leave the thread that takes a reply waiting.
-    feed = Feed(reply_terms)
-    feed.rpc(AE, 0, 1, 3, {"Term": 4, "Success": False}, sent=1.0)
-    feed.rpc(AE, 0, 2, 3, None, sent=1.012, outcome="disconnected")
-    feed.rpc(AE, 0, 2, 3, None, sent=1.002 + reply_terms.REAL_GRACE_S / 2,
-             outcome="disconnected")
-    assert feed.reports == []
-    (first, second) = reply_terms.stale_sends(feed.record.events)
-    assert first[0] == pytest.approx(0.010) and first[1]["id"] == 1 and first[2]["id"] == 2
-    assert reply_terms.largest_lag(feed.record.events) == pytest.approx(
-        reply_terms.REAL_GRACE_S / 2)
-
-
-def _vote(feed: Feed, candidate: int, voter: int, term: int, granted: bool, sent: float,
-          **kw: Any) -> None:
-    feed.rpc(RV, candidate, voter, term, {"Term": term, "VoteGranted": granted}, sent=sent,
-             CandidateId=candidate, LastLogIndex=0, LastLogTerm=0, **kw)
-
-
-def test_leader_votes_fires_on_a_leader_without_a_majority_of_its_terms_votes() -> None:
-    feed = Feed(leader_votes, peers=5)
-    _vote(feed, 0, 1, 3, True, sent=1.0)   # a vote of an earlier election
-    _vote(feed, 0, 1, 4, True, sent=1.5)
-    _vote(feed, 0, 2, 4, False, sent=1.5)
-    _vote(feed, 0, 3, 4, True, sent=1.5, outcome="reply_dropped")  # never reached S0
-    feed.rpc(AE, 0, 1, 4, {"Term": 4, "Success": True}, sent=1.6)
-    (violation,) = feed.violations()
-    assert violation["rule"] == "a leader is elected by a majority"
-    assert violation["message"] == (
-        "S0 acted as leader of term 4 (AppendEntries to S1 at t=1.600 s) with votes from "
-        "itself and 1 other peer(s) of 5 (S1) granted in term 4 by then: a majority needs 3")
-    assert feed.reports[0].startswith("Raft rule broken: a leader is elected by a majority")
-
-
-def test_leader_votes_is_silent_on_a_real_majority() -> None:
-    feed = Feed(leader_votes, peers=5)
-    _vote(feed, 0, 1, 4, True, sent=1.5)
-    _vote(feed, 0, 2, 4, True, sent=1.5)
-    feed.rpc(AE, 0, 3, 4, {"Term": 4, "Success": True}, sent=1.6)
-    lone = Feed(leader_votes, peers=1)
-    lone.rpc(AE, 0, 0, 1, None, sent=0.5, outcome="disconnected")
-    assert feed.reports == [] and lone.reports == []
-
-
-def test_leader_votes_counts_only_replies_that_came_before_the_request() -> None:
-    feed = Feed(leader_votes, peers=3)
-    feed.rpc(AE, 0, 1, 2, None, sent=1.0, outcome="disconnected")  # sent first...
-    _vote(feed, 0, 1, 2, True, sent=1.1)                           # ... its vote came later
-    assert len(feed.violations()) == 1
-
-
-def test_leader_votes_without_vote_granted_says_so_once() -> None:
-    feed = Feed(leader_votes)
-    feed.rpc(RV, 0, 1, 2, {"Term": 2, "Granted": True}, sent=1.0)
-    feed.rpc(RV, 0, 2, 2, {"Term": 2, "Granted": True}, sent=1.0)
-    feed.rpc(AE, 0, 1, 2, {"Term": 2, "Success": True}, sent=1.1)
-    assert feed.reports == []
-    assert feed.notes == ["monitor: cannot check 'a leader is elected by a majority': "
-                          "RequestVote's reply has no VoteGranted (Figure 2's name, any case, "
-                          "underscores ignored)"]
-
-
-def test_the_solution_breaks_neither_new_rule_in_the_go_tests_under_sim() -> None:
-    code, out = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                      "--sim", "--sim-seeds=1-3", "-k",
-                      "TestReElection2A or TestFailAgree2B or TestFigure82C",
-                      "src/raft/test_raft.py"], ROOT)
-    assert code == 0, out[-3000:]
-    assert "9 passed" in out, out[-3000:]
-
-
-@pytest.mark.violations_expected
-def test_the_harness_watches_every_cluster_with_both_new_monitors() -> None:
-    # Planted from outside: S7 (no peer of the cluster) sends AppendEntries of a
-    # term it never won.
-    import raft.raft as raft
-    t = T(echo=False)
-    cfg = make_config(t, 3, False)
-    try:
-        cfg.checkOneLeader()  # every peer is in term 1 or more
-        end = cfg.net.MakeEnd("outsider")
-        cfg.net.Connect("outsider", 0)
-        cfg.net.label_end("outsider", src=7, src_life=1)
-        cfg.net.Enable("outsider", True)
-        assert end.Call("Raft.AppendEntries", raft.AppendEntriesArgs(Term=0, LeaderId=7),
-                        raft.AppendEntriesReply())
-    finally:
-        cfg.cleanup(check=False)
-    rules = [event["rule"] for event in cfg.record.of_kind("violation")]
-    assert rules == ["a leader is elected by a majority"]
-    graces = [fn.grace for fn in cfg.record._subscribers
-              if isinstance(fn, reply_terms.ReplyTerms)]
-    assert graces == [reply_terms.REAL_GRACE_S]  # in real time

@@ -84,7 +84,7 @@ def test_a_rule_that_reads_no_kind_of_event_is_refused() -> None:
 
 
 def test_every_rule_names_its_source_in_the_paper_or_the_assignment() -> None:
-    assert len(RULES) == len(SOURCES) == 8
+    assert len(RULES) == len(SOURCES) == 10
     for rule_class in RULES:
         assert SOURCES[rule_class.name] == rule_class.source
         assert rule_class.source.startswith(("Figure ", "the assignment")), rule_class.name

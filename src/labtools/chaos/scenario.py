@@ -44,7 +44,7 @@ from labtools.chaos.parts import FEATURES
 from labtools.chaos.judgement import (LEADER_BOUND_S, LEADER_RULE, SETTLE_S, STABLE_RULE,
                                       STABLE_S, THREADS_RULE, Failure, rule_of, sim_rule)
 from labtools.chaos.workload import ONE_BASE, Clients
-from monitors import reply_terms
+from monitors.rules import reply_term_adopted
 from raft.config import Config, make_config
 
 SIZES = (3, 5, 7)
@@ -193,7 +193,7 @@ class _Seed:
         if cfg is not None and cfg.record is not None:
             events = cfg.record.events
             if lags:
-                result.reply_lag = reply_terms.largest_lag(events)
+                result.reply_lag = reply_term_adopted.largest_lag(events)
             if keep_events:
                 result.events = events
             if not result.ok and record_dir is not None:

@@ -21,6 +21,10 @@ The rules, each with its source in its module:
     commit_only_current_term    Figure 2, Rules for Servers, Leaders (Figure 8)
     heartbeat_rate              the assignment's ten heartbeats a second
     follower_commit_bound       Figure 2, AppendEntries RPC, receiver 5
+    reply_term_adopted          Figure 2, Rules for Servers, All Servers (a
+                                reply's higher term); also stale_sends and
+                                largest_lag(events), for measuring
+    leader_has_a_majority       Figure 2, Rules for Servers, Candidates
     commits                     what two of them read: the indexes a leader
                                 committed during its term
 
@@ -41,7 +45,9 @@ from monitors.rules.commit_only_current_term import CommitOnlyCurrentTermEntries
 from monitors.rules.election_safety import ElectionSafety
 from monitors.rules.follower_commit_bound import FollowerCommitBound
 from monitors.rules.heartbeat_rate import HeartbeatRate
+from monitors.rules.leader_has_a_majority import LeaderHasAMajority
 from monitors.rules.one_vote_per_term import OneVotePerTerm
+from monitors.rules.reply_term_adopted import ReplyTermAdopted
 from monitors.rules.stale_term_rejected import StaleTermRejected
 from monitors.rules.term_never_goes_backwards import TermNeverGoesBackwards
 
@@ -50,6 +56,7 @@ __all__ = ["attach", "RULES", "SOURCES", "BATCH_EVENTS", "Monitors"]
 RULES: Tuple[Type[Rule], ...] = (
     TermNeverGoesBackwards, ElectionSafety, OneVotePerTerm, StaleTermRejected,
     CommitNeedsAMajority, CommitOnlyCurrentTermEntries, HeartbeatRate, FollowerCommitBound,
+    ReplyTermAdopted, LeaderHasAMajority,
 )
 
 SOURCES: Dict[str, str] = {rule.name: rule.source for rule in RULES}
