@@ -16,14 +16,13 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 from typing import Any, FrozenSet, Generator, List
 
 import pytest
 
 import labrpc
 from labtest import lab_tests
-from labtest.testing import TestFailure
+from labtest.testing import TestFailure, threads_left
 
 # How long the threads a test started may take to end after it returns.
 THREAD_GRACE_S = 1.0
@@ -96,12 +95,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Generator[None, A
 
 
 def _left_behind(before: FrozenSet[threading.Thread]) -> List[threading.Thread]:
-    deadline = time.monotonic() + THREAD_GRACE_S
-    while True:
-        left = [th for th in threading.enumerate() if th not in before and th.is_alive()]
-        if not left or time.monotonic() > deadline:
-            return sorted(left, key=lambda th: th.name)
-        time.sleep(0.01)
+    return sorted(threads_left(before, THREAD_GRACE_S), key=lambda th: th.name)
 
 
 def message(left: List[threading.Thread]) -> str:
