@@ -19,6 +19,7 @@ from typing import List, Sequence, Tuple
 
 import pytest
 
+from labtest.hang_plugin import BACKSTOP_S
 from tests.bugs import PLUGINS, RUNNER, SOLUTION, catalogue, lab_tree
 
 # The brief's bounds: a hang fails within 30 s, and says why within 40 lines.
@@ -140,6 +141,38 @@ def test_a_timeout_names_the_threads_that_matter_and_saves_the_rest(
     dump = Path(path).read_text()
     assert "--- thread raft-S2-applier (daemon, " in dump and "in _applier" in dump
     assert "Stack of" not in output  # pytest-timeout's own dump
+
+
+SWALLOWING_TEST = '''
+import threading
+
+from raft.config import make_config
+
+
+def test_swallows_its_timeout(t):
+    with make_config(t, 3, False):
+        while True:
+            try:
+                threading.Event().wait()
+            except BaseException:  # stands for a wait that outlives the timeout's failure
+                pass
+'''
+
+
+def test_a_test_that_swallows_its_timeout_still_ends_the_process(tmp_path: Path) -> None:
+    tree = lab_tree(tmp_path / "tree", SOLUTION.read_text())
+    (tree / "test_swallow.py").write_text(SWALLOWING_TEST)
+    status, output, seconds = run_lab(tree, ["--timeout", "2", "test_swallow.py"])
+    # The alarm at 2 s fails the test in its thread; the test goes on waiting,
+    # so the backstop ends the process BACKSTOP_S later, naming where it is.
+    assert status == 1, output
+    assert BACKSTOP_S < seconds < 2 + BACKSTOP_S + FAILS_WITHIN_S, output
+    assert len(output.splitlines()) < OUTPUT_LINES, output
+    assert f"timeout: the test did not end {BACKSTOP_S:g} s after its 2 s limit (its " \
+        "cleanup hangs too); the process exits. Where it is:\n" \
+        "The tester (MainThread) is at:\n" \
+        "    test_swallow.py:11 in test_swallows_its_timeout: threading.Event().wait()" \
+        in output, output
 
 
 def test_verbose_shows_every_stack_on_the_terminal(tmp_path: Path) -> None:
