@@ -47,7 +47,8 @@ SEEDS_PER_PROCESS = 10
 
 def _start(command: List[str], sandbox: Path) -> Tuple[subprocess.Popen, object]:
     output = tempfile.TemporaryFile()
-    env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    # A wide terminal, so that pytest's summary line keeps the whole message.
+    env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", COLUMNS="400")
     env.pop("RAFT_DEBUG", None)
     process = subprocess.Popen(command, cwd=sandbox, stdout=output, stderr=subprocess.STDOUT,
                                start_new_session=True, env=env)
