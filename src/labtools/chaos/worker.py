@@ -9,8 +9,9 @@ and writes one JSON line (SeedResult.to_json) to the result stream: a copy
 of fd 1 taken at start-up. fd 1 itself then points at fd 2, so whatever
 raft.py prints goes to the terminal's stderr and cannot corrupt the
 results. With RAFT_DEBUG=1, DPrintf lines go to stderr too (for
-raft-logview), as they do under `python -m raft --debug`. Ends at the end
-of its input.
+raft-logview), as they do under `python -m raft --debug`. Ctrl-C is the
+command's to handle (it stops the workers): a worker ignores it. Ends at
+the end of its input.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -33,6 +35,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--record-failed", type=Path, default=None)
     parser.add_argument("--lags", action="store_true")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     results = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
