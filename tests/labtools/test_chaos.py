@@ -185,8 +185,27 @@ def test_a_worker_that_dies_mid_seed_fails_that_seed(tmp_path: Path) -> None:
     code, out = _chaos(tree, "--parts", "2A", "--seeds", "4-4", "-p", "1")
     assert code == 1, out
     assert "broken rule: the worker process ended mid-seed" in out
-    assert "exited with status 7" in out
+    assert "running the seed again in a new worker" in out
+    assert "exited with status 7, twice" in out
     assert re.search(r"replay: raft-chaos --parts 2A --peers [357] --seeds 4-4$", out, re.M)
+
+
+def test_a_worker_killed_from_outside_does_not_fail_its_seed(tmp_path: Path) -> None:
+    # The first worker to build a peer is killed by a signal, as another
+    # program might kill it; the seed, run again in a new worker, passes.
+    mark = tmp_path / "killed-once"
+    source = SOLUTION.read_text().replace(
+        "    rf = Raft(peers, me, persister, applyCh)\n",
+        "    rf = Raft(peers, me, persister, applyCh)\n"
+        f"    import os, signal\n    if not os.path.exists({str(mark)!r}):\n"
+        f"        open({str(mark)!r}, 'w').close()\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n", 1)
+    tree = lab_tree(tmp_path / "tree", source)
+    code, out = _chaos(tree, "--parts", "2A", "--seeds", "4-4", "-p", "1")
+    assert code == 0, out
+    assert "the worker running seed 4 of 2A exited with status -15; running the seed " \
+        "again in a new worker" in out
+    assert "1 seed passed" in out
 
 
 # --- the cluster's wiring ------------------------------------------------------------------

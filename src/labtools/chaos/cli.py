@@ -142,26 +142,30 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             passed.append(result)
             if time.monotonic() >= next_progress:
                 next_progress += PROGRESS_EVERY_S
-                print(f"  [{time.monotonic() - began:4.0f} s] {len(passed)} seeds passed",
+                print(f"  [{time.monotonic() - began:4.0f} s] {_seeds(len(passed))} passed",
                       flush=True)
     except KeyboardInterrupt:
         explorer.stop()
-        print(f"raft-chaos: interrupted after {len(passed)} seeds passed", flush=True)
+        print(f"raft-chaos: interrupted after {_seeds(len(passed))} passed", flush=True)
         return 130
     finally:
         if results_file is not None:
             results_file.close()
     took = time.monotonic() - began
     counts = ", ".join(f"{part}: {count}" for part, count in count_by_part(passed).items())
-    print(f"raft-chaos: {len(passed)} seeds passed in {took:.1f} s "
+    print(f"raft-chaos: {_seeds(len(passed))} passed in {took:.1f} s "
           f"({len(passed) / max(took, 1e-9):.1f} a second; {counts or 'none'}); "
           f"no rule broken", flush=True)
     return 0
 
 
+def _seeds(count: int) -> str:
+    return f"{count} seed{'' if count == 1 else 's'}"
+
+
 def _report_failure(result: SeedResult, passed: int, took: float) -> None:
     print(f"raft-chaos: FAIL seed {result.seed}, part {result.part}, {result.peers} peers, "
-          f"at {result.virtual_s:.3f} s of simulated time (after {passed} seeds passed, "
+          f"at {result.virtual_s:.3f} s of simulated time (after {_seeds(passed)} passed, "
           f"{took:.1f} s)")
     print(f"broken rule: {result.rule}")
     lines = result.message.rstrip().splitlines()

@@ -10,8 +10,10 @@ when it answers, so a slow seed holds up no other. A worker is started with
 this process's sys.path, so it imports the same raft.py as the command
 did (a sandbox's src/ first, say), and is pinned to a CPU slot of its own
 (LABRPC_CPU, as raft-stress --sim does). A worker that dies mid-seed (the
-simulator's escape report exits the process) yields a failed result for
-that seed, with its exit status.
+simulator's escape report exits the process) is replaced, and its seed
+run again: a seed that kills its worker twice yields a failed result,
+with the exit status; one that passes the second time was killed from
+outside (a signal), which stderr notes.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class _Worker:
     slot: int
     process: subprocess.Popen
     running: Optional[Tuple[str, int]] = None
+    # This worker runs its seed a second time: the worker before it died.
+    again: bool = False
 
 
 class Explorer:
@@ -85,6 +89,7 @@ class Explorer:
                     if result is not None:
                         yield result
                         self._give(worker, next(runs, None))
+                        worker.again = False
         finally:
             self.stop()
 
@@ -99,20 +104,29 @@ class Explorer:
         worker.process.stdin.flush()
 
     def _collect(self, worker: _Worker, stream: IO[str]) -> Optional[SeedResult]:
+        """The worker's result; None if it died and a new worker runs its seed again."""
         line = stream.readline()
         if line:
             worker.running = None
             return SeedResult.from_json(json.loads(line))
-        # The worker ended without answering: its seed failed.
         part, seed = worker.running
         worker.running = None
         code = worker.process.wait()
         self._retire(worker)
-        result = SeedResult(seed, part, self.peers or seed_generator(seed, part)[1], ok=False,
-                            rule="the worker process ended mid-seed",
-                            message=f"the worker process running this seed exited with "
-                                    f"status {code} (its report is on stderr above)")
-        return result
+        if not worker.again:
+            # A seed is the same run every time: if it kills its worker
+            # again, the seed did it; if not, something outside did (a signal).
+            print(f"raft-chaos: the worker running seed {seed} of {part} exited with status "
+                  f"{code}; running the seed again in a new worker", file=sys.stderr,
+                  flush=True)
+            again = self._start(worker.slot)
+            again.again = True
+            self._give(again, (part, seed))
+            return None
+        return SeedResult(seed, part, self.peers or seed_generator(seed, part)[1], ok=False,
+                          rule="the worker process ended mid-seed",
+                          message=f"the worker process running this seed exited with "
+                                  f"status {code}, twice (its report is on stderr above)")
 
     def _retire(self, worker: _Worker) -> None:
         try:
