@@ -168,8 +168,8 @@ def test_a_planted_bug_is_found_named_and_replayed_exactly(tmp_path: Path) -> No
     ("term_not_updated_from_vote_reply", "2A", "adopt a higher term from a reply"),
     ("stale_vote_counted", "2A", "a leader is elected by a majority"),
 ], ids=["term_not_updated_from_vote_reply", "stale_vote_counted"])
-def test_the_reply_and_majority_rules_fire_on_their_planted_bugs(tmp_path: Path, bug_name: str,
-                                                     part: str, rule: str) -> None:
+def test_the_reply_and_majority_rules_fire_on_their_planted_bugs(
+        tmp_path: Path, bug_name: str, part: str, rule: str) -> None:
     (bug,) = catalogue([bug_name])
     code, out = _chaos(bug.lab_tree(tmp_path / "tree"), "--parts", part, "--seeds", "1-1000",
                        "-p", "2")
