@@ -4,7 +4,9 @@ Beyond what its code decides, a simulated run is made of choices: which
 thread runs next, how late a wake-up or a timer comes, and the network's
 faults (labrpc: how long a call to an unreachable server waits, how long a
 request is held, whether a request or reply is lost, how late a reply
-comes). With a ChoiceStream, every one of them passes through it:
+comes), and the actions of a driver that runs the run from outside its
+threads (raft-chaos's nemesis: its faults). With a ChoiceStream, every one
+of them passes through it:
 
     stream = ChoiceStream()                     the seed's run as drawn; notes
                                                 every departure
@@ -36,8 +38,11 @@ The calm choice, and a departure (any other choice):
     delay    an unreliable network holds a request 0 ms
     drop_request, drop_reply    no request or reply is lost
     reorder  no reply comes late
+    action   a driver's action is not taken (action(n): the driver still
+             draws what the action would have drawn, so that its later
+             actions are drawn as before)
 So the calm run has no preemption beyond what waiting forces, no late
-wake-up, no lost, held or late message.
+wake-up, no lost, held or late message, and no driver's action.
 
 A departure's key names the choice the way least likely to move when other
 choices change: a thread's choices by the thread (its name, and which of the
@@ -45,8 +50,8 @@ run's threads of that name it is), how many waits it had begun and how many
 synchronisation points it had passed since the last (a loop that sleeps
 meets its n-th sleep at about the same time whatever the other threads do);
 a network fault by the call's src, dst and method and which such call it
-is. A kept departure whose key is not met, or whose thread is not runnable
-then, is not made (the calm choice is).
+is; a driver's action by its number. A kept departure whose key is not
+met, or whose thread is not runnable then, is not made (the calm choice is).
 """
 
 from __future__ import annotations
@@ -61,7 +66,8 @@ Key = Tuple[Any, ...]
 
 THREAD_KINDS = ("switch", "pick", "late", "timer")
 CALL_KINDS = ("timeout", "delay", "drop_request", "drop_reply", "reorder")
-KINDS = THREAD_KINDS + CALL_KINDS
+ACTION = "action"
+KINDS = THREAD_KINDS + CALL_KINDS + (ACTION,)
 # A thread named by threading's default ("Thread-12 (target)") is numbered by
 # a counter of the whole process, which the runs before this one moved on.
 _DEFAULT_NAME = re.compile(r"^Thread-\d+")
@@ -92,8 +98,11 @@ def _to_json(value: Any) -> Any:
 
 def key_from_json(key: Any) -> Key:
     """A key read back from JSON (lists for tuples), checked against its kind's shape:
-    [kind, thread name, its number, waits, points] or [kind, src, dst, method, number]."""
-    if not isinstance(key, list) or len(key) != 5 or key[0] not in KINDS:
+    [kind, thread name, its number, waits, points], [kind, src, dst, method, number]
+    or ["action", number]."""
+    if isinstance(key, list) and len(key) == 2 and key[0] == ACTION and _is_int(key[1]):
+        return tuple(key)
+    if not isinstance(key, list) or len(key) != 5 or key[0] not in THREAD_KINDS + CALL_KINDS:
         raise ValueError(f"not a choice key: {key!r}")
     if key[0] in THREAD_KINDS:
         well_made = isinstance(key[1], str) and all(_is_int(part) for part in key[2:])
@@ -124,9 +133,10 @@ def value_from_json(key: Key, value: Any) -> Any:
                 or not _is_int(value[1])):
             raise ValueError(f"a {kind} names a thread as [name, number], not {value!r}")
         return tuple(value)
-    if kind in ("drop_request", "drop_reply"):
+    if kind in ("drop_request", "drop_reply", ACTION):
         if value is not True:
-            raise ValueError(f"a drop's value is true, not {value!r}")
+            raise ValueError(f"{'an action' if kind == ACTION else 'a drop'}'s value is "
+                             f"true, not {value!r}")
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ValueError(f"a {kind}'s value is a positive number, not {value!r}")
@@ -306,6 +316,18 @@ class ChoiceStream:
         if value != calm:
             self._depart(key, value, what.format(value), call.src)
         return value
+
+    # --- a driver's actions --------------------------------------------------------
+
+    def action(self, number: int) -> bool:
+        """Whether the driver takes its action number (the calm run takes none);
+        a taken one is a departure once the driver says what it did (acted)."""
+        self.choices += 1
+        return self.keep is None or (ACTION, number) in self.keep
+
+    def acted(self, number: int, what: str) -> None:
+        """The driver took its action number, as what says."""
+        self._depart((ACTION, number), True, what)
 
     def reorder_ms(self, call: Any, natural: int) -> int:
         key = self._late_reply.pop(_thread.get_ident(), None)

@@ -246,3 +246,88 @@ def test_partitions_bridges_one_way_cuts_and_restarts_wire_the_ends() -> None:
     assert "crash S3" in actions and "restart S3 (with S0 S1 S2 S4)" in actions
     kinds = [event.get("action") for event in cfg.record.of_kind("harness")]
     assert {"partition", "bridge", "one-way cut", "crash", "start"} <= set(kinds)
+
+
+# --- shrinking ------------------------------------------------------------------------------
+
+
+def test_a_failing_seed_is_shrunk_and_its_replay_file_reruns_it(tmp_path: Path) -> None:
+    (bug,) = catalogue(["term_not_updated_from_reply"])
+    tree = bug.lab_tree(tmp_path / "tree")
+    code, out = _chaos(tree, "--parts", "2B", "--seeds", "1-100", "-p", "1", "--shrink",
+                       "--shrink-time", "60")
+    assert code == 1, out
+    found = re.search(r"^raft-chaos: shrunk seed (\d+) of 2B: it fails with (\d+) departures? "
+                      r"\(of ([\d,]+) in the seed's run\)", out, re.M)
+    assert found, out
+    seed, kept, original = int(found[1]), int(found[2]), int(found[3].replace(",", ""))
+    assert 1 <= kept <= original // 10, out
+    assert "broken rule: adopt a higher term from a reply" in out.split("shrunk seed")[1]
+    replay = tree / "shrunk" / f"chaos-2B-seed-{seed}.json"
+    assert f"replay: raft-chaos --replay shrunk/chaos-2B-seed-{seed}.json" in out
+    assert (tree / "shrunk" / f"chaos-2B-seed-{seed}-shrunk.jsonl").is_file()
+    # The replay makes the same departures and breaks the same rule, every time.
+    for _ in range(2):
+        code, again = _chaos(tree, "--replay", str(replay))
+        assert code == 1, again
+        assert f"breaks 'adopt a higher term from a reply' as recorded, with its {kept} " \
+            f"departure" in again, again
+
+
+def test_a_passing_seed_is_not_shrunk_and_a_failure_names_the_shrink_command(
+        tmp_path: Path) -> None:
+    (bug,) = catalogue(["vote_twice"])
+    code, out = _chaos(bug.lab_tree(tmp_path / "tree"), "--parts", "2A", "--seeds", "1-50",
+                       "-p", "1")
+    assert code == 1, out
+    assert re.search(r"^shrink it: raft-chaos --parts 2A --peers \d --seeds (\d+)-\1 --shrink$",
+                     out, re.M), out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--replay", "x.json", "--parts", "2A"], "--replay reruns its file's run alone: leave "
+                                              "out --parts"),
+    (["--replay", "missing.json"], "replay file missing.json: cannot read it"),
+    (["--parts", "2A", "--shrink", "--shrink-time", "0"], "--shrink-time must be a positive"),
+], ids=["replay-with-parts", "no-file", "no-time"])
+def test_bad_shrink_and_replay_arguments_are_named(args: List[str], message: str) -> None:
+    code, out = _chaos(ROOT, *args)
+    assert code == 2 and message in out, out
+
+
+def test_a_replay_file_of_another_kind_is_named(tmp_path: Path) -> None:
+    wrong = tmp_path / "TestX-seed1.json"
+    wrong.write_text('{"format": "labsim-replay/1"}')
+    code, out = _chaos(ROOT, "--replay", str(wrong))
+    assert code == 2, out
+    assert "not a raft-chaos replay file" in out and "pytest --sim --sim-replay" in out
+
+
+def test_watching_a_seeds_choices_changes_nothing_and_keeping_them_all_is_the_seed() -> None:
+    from labsim.choices import ChoiceStream
+    from labtools.chaos.scenario import run_seed
+    for part, seed in (("2A", 3), ("2C", 2)):
+        plain = run_seed(seed, part, keep_events=True)
+        watched = ChoiceStream()
+        seen = run_seed(seed, part, choices=watched, keep_events=True)
+        kept = run_seed(seed, part, keep_events=True, choices=ChoiceStream(
+            keep={d.key: d.value for d in watched.departures}))
+        faults = [d for d in watched.departures if d.kind == "action"]
+        assert faults and len(faults) <= len(plain.actions)
+        for run in (seen, kept):
+            assert run.actions == plain.actions and run.virtual_s == plain.virtual_s
+            # The same record, but for the departures a watched run notes in it.
+            events = [e for e in run.events if e["kind"] != "departure"]
+            assert [(e["kind"], e["t"]) for e in events] == \
+                [(e["kind"], e["t"]) for e in plain.events]
+
+
+def test_a_nemesis_fault_is_a_choice_key_of_its_own_shape() -> None:
+    from labsim.choices import key_from_json, value_from_json
+    assert key_from_json(["action", 3]) == ("action", 3)
+    assert value_from_json(("action", 3), True) is True
+    for bad in (["action", "3"], ["action", 3, 4], ["action", True]):
+        with pytest.raises(ValueError, match="not a choice key"):
+            key_from_json(bad)
+    with pytest.raises(ValueError, match="an action's value is true"):
+        value_from_json(("action", 3), 1)

@@ -5,6 +5,9 @@
     raft-chaos --parts 2C --seeds 1-500        those seeds, however long it takes
     raft-chaos --parts 2B --peers 5 --seeds 1234-1234     replay one seed
     raft-chaos --parts 2D --record-failed records/   keep the failing seed's record
+    raft-chaos --parts 2B --shrink             cut the failing seed to the choices
+                                               that matter (labtools.chaos.shrinking)
+    raft-chaos --replay shrunk/chaos-2B-seed-7.json   rerun a shrunk run
 
 Each seed runs a cluster of your raft.py under the simulation (labsim):
 3, 5 or 7 peers, clients offering commands (from 2B on), and a nemesis of
@@ -14,7 +17,9 @@ harness's checks of what peers apply, and liveness in quiet spells. It
 stops at the first failing seed, prints the broken rule, what the nemesis
 did, and the command that replays the seed exactly; exit status 1. It
 exits 0 when the time or the seeds run out with no failure, 2 on bad
-arguments. docs/chaos.md has the details.
+arguments. With --shrink, the failing seed is then cut to the fewest faults
+and choices that still break the same rule (exit status 1 still).
+docs/chaos.md has the details.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import itertools
 import json
 import os
 import random
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,10 +37,11 @@ from typing import IO, Iterator, List, Optional, Sequence
 
 import racecheck
 from labsim.seeds import parse_seeds
-from labtools.chaos.explorer import Explorer, count_by_part, seed_runs
+from labtools.chaos import shrinking
+from labtools.chaos.explorer import Explorer, command_of, count_by_part, seed_runs
 from labtools.chaos.parts import chosen_parts
-from labtools.parts import PartsError
 from labtools.chaos.scenario import SeedResult
+from labtools.parts import PartsError
 
 DEFAULT_TIME_S = 60.0
 PROGRESS_EVERY_S = 10.0
@@ -79,7 +86,32 @@ def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                         help="build every peer through the race checker (as pytest --race)")
     parser.add_argument("--results", type=Path, default=None, metavar="FILE",
                         help="append one JSON line per seed to FILE (for tools)")
+    parser.add_argument("--shrink", action="store_true",
+                        help="cut the failing seed to the fewest faults and choices that "
+                        "still break the same rule; write its replay file and record")
+    parser.add_argument("--shrink-time", type=float, default=shrinking.DEFAULT_TIME_S,
+                        metavar="S", help="seconds the shrinking may take (default "
+                        f"{shrinking.DEFAULT_TIME_S:g})")
+    parser.add_argument("--shrink-dir", type=Path, default=Path(shrinking.DEFAULT_DIR),
+                        metavar="DIR", help="where --shrink writes the replay file and the "
+                        f"record (default {shrinking.DEFAULT_DIR}/)")
+    parser.add_argument("--replay", type=Path, default=None, metavar="FILE",
+                        help="rerun the shrunk run of a replay file that --shrink wrote")
     args = parser.parse_args(argv)
+    if not args.shrink_time > 0:
+        parser.error(f"--shrink-time must be a positive number of seconds, got "
+                     f"{args.shrink_time:g}")
+    if args.replay is not None:
+        mixed = [name for name, given in (("--parts", args.parts), ("--seeds", args.seeds),
+                                          ("--time", args.time), ("--shrink", args.shrink),
+                                          ("--peers", args.peers)) if given]
+        if mixed:
+            parser.error(f"--replay reruns its file's run alone: leave out {', '.join(mixed)}")
+        try:
+            args.replay_of = shrinking.read(args.replay)
+        except shrinking.ReplayFileError as err:
+            parser.error(str(err))
+        return args
     if not args.parts:
         parser.error("choose the parts to run: --parts 2A (or 2B, 2C, 2D, or a comma list)")
     try:
@@ -108,6 +140,8 @@ def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parse(argv)
+    if args.replay is not None:
+        return _replay(args)
     if args.seeds is not None:
         seeds: Iterator[int] = iter(args.seeds)
         what = f"seeds {args.seeds[0]}-{args.seeds[-1]}" if len(args.seeds) > 1 \
@@ -138,6 +172,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             if not result.ok:
                 explorer.stop()
                 _report_failure(result, len(passed), time.monotonic() - began)
+                if args.shrink:
+                    _shrink(result, args)
+                elif not result.rule.startswith(shrinking.NOT_FROM_THE_SEED):
+                    print(f"shrink it: {result.replay} --shrink")
                 return 1
             passed.append(result)
             if time.monotonic() >= next_progress:
@@ -157,6 +195,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f"({len(passed) / max(took, 1e-9):.1f} a second; {counts or 'none'}); "
           f"no rule broken", flush=True)
     return 0
+
+
+def _shrink(result: SeedResult, args: argparse.Namespace) -> None:
+    """Shrink the failing seed in a process of its own (its account is printed)."""
+    sys.stdout.flush()
+    subprocess.run(command_of("shrinking", [
+        "shrink", result.part, str(result.seed), "--peers", str(result.peers),
+        "--time", f"{args.shrink_time:g}", "--dir", str(args.shrink_dir)]))
+
+
+def _replay(args: argparse.Namespace) -> int:
+    replay = args.replay_of
+    if replay.race:
+        os.environ[racecheck.ENV_VAR] = "1"
+    options = ["--record-failed", str(args.record_failed)] if args.record_failed else []
+    sys.stdout.flush()
+    return subprocess.run(command_of("shrinking", ["replay", str(args.replay), *options])
+                          ).returncode
 
 
 def _seeds(count: int) -> str:

@@ -31,7 +31,15 @@ from typing import Dict, IO, Iterator, List, Optional, Tuple
 from labtools.chaos.scenario import SeedResult, seed_generator
 
 _BOOT = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
-         "from labtools.chaos.worker import main; sys.exit(main(sys.argv[2:]))")
+         "from labtools.chaos.{module} import main; sys.exit(main(sys.argv[2:]))")
+
+
+def command_of(module: str, args: List[str]) -> List[str]:
+    """A Python process that runs labtools.chaos.<module>.main(args) with this
+    process's sys.path (so that it imports the same raft.py)."""
+    return [sys.executable, "-c", _BOOT.format(module=module), json.dumps(sys.path), *args]
+
+
 # How often the explorer looks at the clock while it waits for results.
 TICK_S = 0.2
 
@@ -63,7 +71,7 @@ class Explorer:
     def _start(self, slot: int) -> _Worker:
         env = dict(os.environ, LABRPC_CPU=str(slot))
         process = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, json.dumps(sys.path), *self.options],
+            command_of("worker", self.options),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, env=env)
         worker = _Worker(slot, process)
         self._selector.register(process.stdout, selectors.EVENT_READ, worker)

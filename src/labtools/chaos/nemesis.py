@@ -1,7 +1,10 @@
 """The nemesis: faults drawn from a seeded generator, one after another.
 
-    nemesis = Nemesis(cluster, rng, features)
-    nemesis.strike()     draw one fault and do it
+    nemesis = Nemesis(cluster, rng, features, choices=None)
+    nemesis.strike()     draw one fault and do it (choices, a labsim ChoiceStream
+                         the shrinker edits, may say not to: the fault's
+                         draws are then made against a cluster that ignores
+                         them, so that later faults are drawn as before)
     nemesis.pause()      let it stand a while
     nemesis.calm_network()   reliable again, no long reordering
     nemesis.hooks        crash hooks on the record (see CrashHooks)
@@ -132,10 +135,30 @@ def _field(fields: Dict[str, Any], name: str) -> Any:
     return None
 
 
+class _Untouched:
+    """A cluster that answers what the nemesis asks and ignores what it does:
+    a fault the shrinker leaves out still draws what it would have drawn."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self._cluster = cluster
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("live", "crashed", "leaders", "terms", "n", "cfg"):
+            return getattr(self._cluster, name)
+        return lambda *args, **kwargs: None
+
+
+# Faults that draw nothing: left out, they need no stand-in.
+_DRAW_NOTHING = ("heal", "unreliable", "reordering")
+
+
 class Nemesis:
-    def __init__(self, cluster: Cluster, rng: random.Random, features: Features) -> None:
+    def __init__(self, cluster: Cluster, rng: random.Random, features: Features,
+                 choices: Any = None) -> None:
         self.cluster = cluster
         self.rng = rng
+        self.choices = choices
+        self.strikes = 0
         self.faults: List[Tuple[str, int]] = [
             (name, weight) for name, weight in WEIGHTS.items()
             if features.crashes or name not in CRASH_FAULTS]
@@ -162,7 +185,24 @@ class Nemesis:
         names = [name for name, _ in self.faults]
         weights = [weight for _, weight in self.faults]
         fault = self.rng.choices(names, weights)[0]
-        getattr(self, "_" + fault.replace(" ", "_"))()
+        do = getattr(self, "_" + fault.replace(" ", "_"))
+        self.strikes += 1
+        if self.choices is None:
+            do()
+            return
+        if not self.choices.action(self.strikes):
+            if fault not in _DRAW_NOTHING:
+                real, self.cluster = self.cluster, _Untouched(self.cluster)
+                try:
+                    do()
+                finally:
+                    self.cluster = real
+            return
+        before = len(self.cluster.actions)
+        do()
+        done = [text for _, text in self.cluster.actions[before:]]
+        if done:  # (a fault that changed nothing is no departure)
+            self.choices.acted(self.strikes, "; ".join(done))
 
     # --- the faults ----------------------------------------------------------------
 

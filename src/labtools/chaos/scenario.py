@@ -1,6 +1,7 @@
 """One seed: a cluster under a nemesis, judged, under the simulation.
 
-    result = run_seed(seed, part, peers=None, record_dir=None, lags=False)
+    result = run_seed(seed, part, peers=None, record_dir=None, lags=False,
+                      keep_events=False, choices=None)
         result.ok, result.rule, result.message, result.peers, result.actions,
         result.virtual_s, result.leader_waits, result.agreement_waits,
         result.reply_lag, result.replay, result.record_path
@@ -22,10 +23,14 @@ give the same run, byte for byte):
     end; then the harness's cleanup and its checks;
     every thread must then end within THREAD_GRACE_S.
 The seed fails at the first broken rule (labtools.chaos.judgement names it).
+With choices (a labsim.choices.ChoiceStream), every choice of the run goes
+through it: the simulator's, labrpc's faults and the nemesis's faults
+(labtools.chaos.shrinking watches and edits them).
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -37,6 +42,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 import labsim
 import racecheck
 from labsim import SimFailure, SimKilled
+from labsim.choices import ChoiceStream
 from labtest.testing import T, TestFailure, threads_left
 from labtools.chaos.cluster import Cluster
 from labtools.chaos.nemesis import Nemesis
@@ -130,8 +136,10 @@ def _thread_raised(hook_args: Any) -> None:
 
 def run_seed(seed: int, part: str, peers: Optional[int] = None,
              record_dir: Optional[Path] = None, lags: bool = False,
-             keep_events: bool = False) -> SeedResult:
-    """Run one seed under the simulation; see the module docstring."""
+             keep_events: bool = False, choices: Optional[ChoiceStream] = None,
+             record_name: str = "") -> SeedResult:
+    """Run one seed under the simulation; see the module docstring. A failing
+    seed's record goes to record_dir/(record_name or chaos-PART-seed-N.jsonl)."""
     # The size is drawn even when peers is given, so the draws after it are
     # the same: the seed's run with --peers of its own size is its run.
     rng, drawn = seed_generator(seed, part)
@@ -139,23 +147,29 @@ def run_seed(seed: int, part: str, peers: Optional[int] = None,
     hook = threading.excepthook
     threading.excepthook = _thread_raised
     try:
-        labsim.run(lambda: _Seed(result, rng).run(record_dir, lags, keep_events),
-                   seed=seed, time_limit=TIME_LIMIT_S)
+        with choices.faults() if choices is not None else contextlib.nullcontext():
+            # (_Seed is made inside the run: its clock and its T are the simulation's)
+            labsim.run(lambda: _Seed(result, rng, choices).run(
+                record_dir, lags, keep_events, record_name),
+                       seed=seed, time_limit=TIME_LIMIT_S, choices=choices)
     finally:
         threading.excepthook = hook
     return result
 
 
 class _Seed:
-    def __init__(self, result: SeedResult, rng: random.Random) -> None:
+    def __init__(self, result: SeedResult, rng: random.Random,
+                 choices: Optional[ChoiceStream]) -> None:
         self.result = result
         self.rng = rng
+        self.choices = choices
         self.features = FEATURES[result.part]
         self.t = T(seed_name(result.seed, result.part), echo=False)
         self.began = time.monotonic()
         self.calms = 0
 
-    def run(self, record_dir: Optional[Path], lags: bool, keep_events: bool) -> None:
+    def run(self, record_dir: Optional[Path], lags: bool, keep_events: bool,
+            record_name: str) -> None:
         result = self.result
         before = set(threading.enumerate())
         cfg: Optional[Config] = None
@@ -165,7 +179,7 @@ class _Seed:
         try:
             cfg = make_config(self.t, result.peers, False, snapshot=self.features.snapshots)
             cluster = Cluster(cfg)
-            nemesis = Nemesis(cluster, self.rng, self.features)
+            nemesis = Nemesis(cluster, self.rng, self.features, self.choices)
             if self.features.commands:
                 clients = Clients(cfg, seed_name(result.seed, result.part),
                                   self.rng.randint(1, CLIENTS_MAX))
@@ -198,7 +212,8 @@ class _Seed:
                 result.events = events
             if not result.ok and record_dir is not None:
                 record_dir.mkdir(parents=True, exist_ok=True)
-                path = record_dir / f"chaos-{result.part}-seed-{result.seed}.jsonl"
+                path = record_dir / (record_name
+                                     or f"chaos-{result.part}-seed-{result.seed}.jsonl")
                 cfg.record.save(path)
                 result.record_path = str(path)
 
