@@ -5,6 +5,7 @@
     python -m benchmarks.chaos_bugs --no-go                raft-chaos's columns only
     python -m benchmarks.chaos_bugs --skip race_           leave the race bugs out
     python -m benchmarks.chaos_bugs --repeat 5 --no-go     raft-chaos 5 times a bug
+    python -m benchmarks.chaos_bugs --shrink               and each failing seed shrunk
 
 For each bug in tests/bugs (the solution with one small edit), in a lab
 tree as the grader builds one:
@@ -17,6 +18,9 @@ tree as the grader builds one:
                for the race checker's bugs), two processes taking blocks of
                seeds until one fails (benchmarks.find_bugs's machinery): the
                wall time, and the rule or check that failed
+  --shrink     the first failing seed's replay command with --shrink
+               (--shrink-time CAP): the shrunk run's departures against
+               the seed's, and the seconds the shrinking took
 Prints a markdown table, then the medians (a miss counts as the cap) and
 how many bugs each found.
 """
@@ -81,6 +85,26 @@ def go_rule(detail: str) -> str:
     return f"{test}: {rule or message.strip()[:60]}"
 
 
+_SHRUNK = re.compile(r"it fails with ([\d,]+) departures? \(of ([\d,]+) in the seed's run\)")
+_SEARCH = re.compile(r"^search: \d+ tries in ([\d.]+) s", re.M)
+
+
+def run_shrink(replay: str, sandbox: Path, cap: float) -> Tuple[Optional[Tuple[int, int]], float]:
+    """((departures kept, the seed's), seconds) of `REPLAY --shrink`; None if it did not shrink."""
+    command = [sys.executable, "-c", CHAOS_RUNNER, *replay.split()[1:], "-p", "1", "--shrink",
+               "--shrink-time", f"{cap:g}", "--shrink-dir", str(sandbox / "shrunk")]
+    env = dict(os.environ)
+    env.pop("RAFT_DEBUG", None)
+    done = subprocess.run(command, cwd=sandbox, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True, env=env,
+                          timeout=cap + 2 * KILL_AFTER_S)
+    shrunk, search = _SHRUNK.search(done.stdout), _SEARCH.search(done.stdout)
+    if shrunk is None or search is None:
+        return None, 0.0
+    kept, original = (int(number.replace(",", "")) for number in shrunk.groups())
+    return (kept, original), float(search.group(1))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bugs", nargs="*", help="bug names (default: all)")
@@ -92,6 +116,8 @@ def main() -> int:
                         help="leave out the Go tests' column")
     parser.add_argument("--skip", default="",
                         help="leave out the bugs whose names start with this (e.g. race_)")
+    parser.add_argument("--shrink", action="store_true",
+                        help="shrink each bug's failing seed (raft-chaos --shrink)")
     args = parser.parse_args()
     bugs = [bug for bug in catalogue(args.bugs)
             if not (args.skip and bug.name.startswith(args.skip))]
@@ -103,10 +129,15 @@ def main() -> int:
     if not args.no_go:
         header += " Go tests --sim | what the Go tests report |"
         rule_line += "---|---|"
+    if args.shrink:
+        header += " shrunk: departures (of the seed's) | shrinking (s) |"
+        rule_line += "---|---|"
     print(header)
     print(rule_line, flush=True)
     chaos_times: List[float] = []
     go_times: List[float] = []
+    ratios: List[float] = []
+    shrink_times: List[float] = []
     for bug in bugs:
         folder = Path(tempfile.mkdtemp(prefix=f"chaos-{bug.name}-"))
         try:
@@ -126,6 +157,14 @@ def main() -> int:
                                            extra=("--race",) if bug.report else ())
                 go_times.append(go_found if go_found is not None else args.cap)
                 cells += [_cell(go_found, args.cap), go_rule(detail) if go_found else "-"]
+            if args.shrink:
+                shrunk, took = run_shrink(replay, sandbox, args.cap) if replay else (None, 0.0)
+                if shrunk is not None:
+                    ratios.append(shrunk[0] / max(shrunk[1], 1))
+                    shrink_times.append(took)
+                    cells += [f"{shrunk[0]:,} ({shrunk[1]:,})", f"{took:.1f}"]
+                else:
+                    cells += ["-", "-"]
             print(f"| {bug.name} | {bug.part} | " + " | ".join(cells) + " |", flush=True)
             if replay:
                 print(f"    raft-chaos replay: {replay}", file=sys.stderr, flush=True)
@@ -136,6 +175,11 @@ def main() -> int:
     if go_times:
         print(f"Go tests --sim: found {sum(t < args.cap for t in go_times)} of {len(bugs)}, "
               f"median {statistics.median(go_times):.1f} s")
+    if ratios:
+        print(f"shrunk: {len(ratios)} seeds; departures kept, median "
+              f"{statistics.median(ratios):.2%} of the seed's (largest {max(ratios):.2%}); "
+              f"shrinking took a median "
+              f"{statistics.median(shrink_times):.1f} s (longest {max(shrink_times):.1f} s)")
     return 0
 
 
