@@ -331,3 +331,18 @@ def test_a_nemesis_fault_is_a_choice_key_of_its_own_shape() -> None:
             key_from_json(bad)
     with pytest.raises(ValueError, match="an action's value is true"):
         value_from_json(("action", 3), 1)
+
+
+@pytest.mark.parametrize("message, rule", [
+    ("Raft rule broken: one vote per term: S1 voted twice", "one vote per term"),
+    ("apply error: commit index=3 server=0 1 != server=2 2",
+     "every peer applies the same command at an index (State Machine Safety)"),
+    ("lock watchdog: S1's lock self.mu has been held for 3.0 s by raft-S1-rpc",
+     "the lock is never held across a sleep, an RPC or a wait (lock watchdog)"),
+    ("call watchdog: the tester's GetState() on S2 has not returned",
+     "the tester's calls into a peer return (call watchdog)"),
+    ("something new", "the tester's check: something new"),
+], ids=["monitor", "apply", "lock-watchdog", "call-watchdog", "unknown"])
+def test_a_failure_message_names_its_rule(message: str, rule: str) -> None:
+    from labtools.chaos.judgement import rule_of
+    assert rule_of(message + "\nmore lines") == rule

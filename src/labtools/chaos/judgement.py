@@ -20,6 +20,7 @@ import re
 
 from labsim import (SimBusyLoop, SimDeadlock, SimEscape, SimFailure, SimTimeLimit,
                     SimTooManyThreads)
+from labtest import lockwatch, peercalls
 
 # What a quiet majority is owed: a leader within LEADER_BOUND_S (the Go
 # tester's checkOneLeader gives up after about 5 s too), and a command
@@ -56,6 +57,10 @@ _MESSAGES = [
     (re.compile(r"failed to reach agreement"), AGREEMENT_RULE),
     (re.compile(r"^thread .* raised"), THREAD_RAISED),
     (re.compile(r"^labrpc: handler"), "RPC handlers return normally"),
+    (re.compile("^" + re.escape(lockwatch.REPORT_START)),
+     "the lock is never held across a sleep, an RPC or a wait (lock watchdog)"),
+    (re.compile("^" + re.escape(peercalls.REPORT_START)),
+     "the tester's calls into a peer return (call watchdog)"),
 ]
 _SIM_RULES = [
     (SimDeadlock, "no deadlock (the simulator: every thread waits)"),
