@@ -13,7 +13,7 @@ rule would see with no grace at all (reply_term_adopted.largest_lag).
 Prints, per source, how many runs, how many had any lag, the largest and
 the 99th percentile, and any run whose test failed.
 
-Also a pytest plugin (-p benchmarks.reply_lag --reply-lag-file FILE): one
+Also a pytest plugin (-p benchmarks.reply_lag --reply-lag-file=FILE): one
 JSON line per test, {"test", "lag", "outcome"} and, for a failed test,
 "why" (its first E line).
 """
