@@ -216,8 +216,14 @@ class ChoiceStream:
         name, number = self._identity[rec.order]
         return name if number == 1 else f"{name}#{number}"
 
-    def _depart(self, key: Key, value: Any, what: str, peer: Any = None) -> None:
-        at = self._sim.clock.elapsed if self._sim is not None else 0.0
+    def _depart(self, key: Key, value: Any, what: str, peer: Any = None,
+                at: Optional[float] = None) -> None:
+        if self._sim is None:
+            at = 0.0
+        elif at is None:
+            at = self._sim.clock.elapsed
+        else:
+            at = self._sim.clock.elapsed - (self._sim.clock.monotonic() - at)
         departure = Departure(key, value, at, what, peer)
         self.departures.append(departure)
         for record in self._records:
@@ -325,9 +331,10 @@ class ChoiceStream:
         self.choices += 1
         return self.keep is None or (ACTION, number) in self.keep
 
-    def acted(self, number: int, what: str) -> None:
-        """The driver took its action number, as what says."""
-        self._depart((ACTION, number), True, what)
+    def acted(self, number: int, what: str, began: Optional[float] = None) -> None:
+        """The driver took its action number, as what says (began: when it
+        began, a time.monotonic() of the run, if not now)."""
+        self._depart((ACTION, number), True, what, at=began)
 
     def reorder_ms(self, call: Any, natural: int) -> int:
         key = self._late_reply.pop(_thread.get_ident(), None)

@@ -52,7 +52,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
             option.tbstyle = "auto"
     if tidy:
         _no_hidden_frames_note(outcome.get_result())
-    if call.excinfo is not None and isinstance(call.excinfo.value, CAUSE_IS_THE_MESSAGE):
+    if tidy and isinstance(call.excinfo.value, CAUSE_IS_THE_MESSAGE):
         _one_line_summary(outcome.get_result())
 
 
@@ -65,8 +65,8 @@ def _one_line_summary(report: pytest.TestReport) -> None:
     keep the whole message."""
     crash = getattr(report.longrepr, "reprcrash", None)
     message = getattr(crash, "message", None)
-    if isinstance(message, str) and "\n" in message:
-        crash.message = message.split("\n", 1)[0]
+    if isinstance(message, str) and "\n" in message.strip():
+        crash.message = next(line for line in message.splitlines() if line.strip())
 
 
 def _no_hidden_frames_note(report: pytest.TestReport) -> None:

@@ -172,10 +172,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             if not result.ok:
                 explorer.stop()
                 _report_failure(result, len(passed), time.monotonic() - began)
-                if args.shrink:
-                    _shrink(result, args)
-                elif not result.rule.startswith(shrinking.NOT_FROM_THE_SEED):
-                    print(f"shrink it: {result.replay} --shrink")
+                if shrinking.can_shrink(result.rule):
+                    if args.shrink:
+                        _shrink(result, args)
+                    else:
+                        print(f"shrink it: {result.replay} --shrink")
+                elif args.shrink:
+                    print("raft-chaos: not shrunk: the seed does not decide this failure "
+                          "(real time or the process's death does)")
                 return 1
             passed.append(result)
             if time.monotonic() >= next_progress:
@@ -200,9 +204,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _shrink(result: SeedResult, args: argparse.Namespace) -> None:
     """Shrink the failing seed in a process of its own (its account is printed)."""
     sys.stdout.flush()
-    subprocess.run(command_of("shrinking", [
-        "shrink", result.part, str(result.seed), "--peers", str(result.peers),
-        "--time", f"{args.shrink_time:g}", "--dir", str(args.shrink_dir)]))
+    try:
+        code = subprocess.run(command_of("shrinking", [
+            "shrink", result.part, str(result.seed), "--peers", str(result.peers),
+            "--time", f"{args.shrink_time:g}", "--dir", str(args.shrink_dir)])).returncode
+    except KeyboardInterrupt:
+        print("raft-chaos: shrinking interrupted; the seed's replay command above stands",
+              flush=True)
+        return
+    if code not in (0, 1, 2, 130):
+        print(f"raft-chaos: the shrinking process ended with status {code} (its report is on "
+              "stderr above); the seed's replay command above stands", flush=True)
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -211,8 +223,17 @@ def _replay(args: argparse.Namespace) -> int:
         os.environ[racecheck.ENV_VAR] = "1"
     options = ["--record-failed", str(args.record_failed)] if args.record_failed else []
     sys.stdout.flush()
-    return subprocess.run(command_of("shrinking", ["replay", str(args.replay), *options])
-                          ).returncode
+    try:
+        code = subprocess.run(command_of("shrinking", ["replay", str(args.replay), *options])
+                              ).returncode
+    except KeyboardInterrupt:
+        print("raft-chaos: replay interrupted", flush=True)
+        return 130
+    if code not in (0, 1, 2, 130):
+        print(f"raft-chaos: the replay's process ended with status {code} (its report is on "
+              "stderr above)", flush=True)
+        return 1
+    return code
 
 
 def _seeds(count: int) -> str:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, IO, Iterator, List, Optional, Tuple
 
+from labtools.chaos.judgement import WORKER_DIED_RULE
 from labtools.chaos.scenario import SeedResult, seed_generator
 
 _BOOT = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
@@ -132,7 +133,7 @@ class Explorer:
             self._give(again, (part, seed))
             return None
         return SeedResult(seed, part, self.peers or seed_generator(seed, part)[1], ok=False,
-                          rule="the worker process ended mid-seed",
+                          rule=WORKER_DIED_RULE,
                           message=f"the worker process running this seed exited with "
                                   f"status {code}, twice (its report is on stderr above)")
 

@@ -5,7 +5,7 @@
     rule_of(message)                the rule a harness failure's message names
     sim_rule(failure)               the rule a labsim failure names
     LEADER_BOUND_S, LEADER_RULE, AGREEMENT_RULE, SETTLE_S, STABLE_S, STABLE_RULE, THREADS_RULE,
-    THREAD_RAISED
+    THREAD_RAISED, ESCAPE_RULE, WORKER_DIED_RULE
 
 A seed fails through the harness (a monitor's violation or an apply error
 kept from another thread, a Go check's t.Fatal), through the simulator (a
@@ -37,6 +37,10 @@ SETTLE_S = 1.0
 STABLE_S = 1.0
 STABLE_RULE = "stability: a quiet majority stops holding elections"
 THREADS_RULE = "every thread ends after Kill()"
+# Two failures the seed does not decide: a block only real time saw (the
+# simulator's watchdog), and a worker process's death (labtools.chaos.explorer).
+ESCAPE_RULE = "no block the simulator cannot see"
+WORKER_DIED_RULE = "the worker process ended mid-seed"
 THREAD_RAISED = "no thread raises"
 
 _SAME_COMMAND = "every peer applies the same command at an index (State Machine Safety)"
@@ -67,7 +71,7 @@ _SIM_RULES = [
     (SimBusyLoop, "no busy loop (the simulator)"),
     (SimTimeLimit, "the seed's time limit (the simulator)"),
     (SimTooManyThreads, "a bounded number of threads (the simulator)"),
-    (SimEscape, "no block the simulator cannot see"),
+    (SimEscape, ESCAPE_RULE),
 ]
 
 

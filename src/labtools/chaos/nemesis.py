@@ -139,17 +139,21 @@ class _Untouched:
     """A cluster that answers what the nemesis asks and ignores what it does:
     a fault the shrinker leaves out still draws what it would have drawn."""
 
+    QUERIES = ("live", "crashed", "leaders", "terms", "groups", "n")
+    CHANGES = ("partition", "heal", "bridge", "cut_one_way", "crash", "restart",
+               "set_unreliable", "set_reordering", "note")
+
     def __init__(self, cluster: Cluster) -> None:
         self._cluster = cluster
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("live", "crashed", "leaders", "terms", "n", "cfg"):
+        if name in self.QUERIES:
             return getattr(self._cluster, name)
-        return lambda *args, **kwargs: None
-
-
-# Faults that draw nothing: left out, they need no stand-in.
-_DRAW_NOTHING = ("heal", "unreliable", "reordering")
+        if name in self.CHANGES:
+            return lambda *args, **kwargs: None
+        # (a new use of the cluster must be sorted into one of the two)
+        raise AttributeError(f"a left-out fault used the cluster's {name!r}, which "
+                             "_Untouched neither answers nor ignores")
 
 
 class Nemesis:
@@ -191,18 +195,20 @@ class Nemesis:
             do()
             return
         if not self.choices.action(self.strikes):
-            if fault not in _DRAW_NOTHING:
-                real, self.cluster = self.cluster, _Untouched(self.cluster)
-                try:
-                    do()
-                finally:
-                    self.cluster = real
+            # Drawn, not done: the toggles of the network's modes still flip
+            # the state the seed's run had, so a later one kept sets what it set.
+            real, self.cluster = self.cluster, _Untouched(self.cluster)
+            try:
+                do()
+            finally:
+                self.cluster = real
             return
         before = len(self.cluster.actions)
+        began = time.monotonic()
         do()
         done = [text for _, text in self.cluster.actions[before:]]
         if done:  # (a fault that changed nothing is no departure)
-            self.choices.acted(self.strikes, "; ".join(done))
+            self.choices.acted(self.strikes, "; ".join(done), began)
 
     # --- the faults ----------------------------------------------------------------
 
@@ -259,6 +265,7 @@ class Nemesis:
         self.cluster.heal()
 
     def _unreliable(self) -> None:
+        # Toggled as drawn, set as toggled (see strike: a left-out toggle flips it too).
         self.unreliable = not self.unreliable
         self.cluster.set_unreliable(self.unreliable)
 

@@ -39,17 +39,20 @@ from typing import Any, Callable, Dict, IO, List, Optional, Tuple, Union
 
 from labsim.choices import ACTION, ChoiceStream, Departure, Key, key_from_json, value_from_json
 from labsim.ddmin import Minimizer
+from labtools.chaos.judgement import ESCAPE_RULE, WORKER_DIED_RULE
+from labtools.chaos.parts import FEATURES
 from labtools.chaos.scenario import SeedResult, replay_command, run_seed
 
 FORMAT = "raft-chaos-replay/1"
+PARTS = tuple(FEATURES)
+# The largest cluster raft-chaos runs (its --peers).
+MAX_PEERS = 9
 DEFAULT_TIME_S = 60.0
 DEFAULT_DIR = "shrunk"
 # A progress line while shrinking, at most this often (real seconds).
 PROGRESS_EVERY_S = 5.0
 # Departures the account spells out; the replay file has them all.
 ACCOUNT_LIMIT = 15
-# A failure that does not come from the seed, and so cannot be shrunk.
-NOT_FROM_THE_SEED = "no block the simulator cannot see"
 
 
 class ReplayFileError(ValueError):
@@ -82,20 +85,28 @@ class Shrunk:
     timed_out: bool
 
 
+def can_shrink(rule: str) -> bool:
+    """Whether a seed that broke rule can be shrunk: the seed decides the failure
+    (not real time, not a worker process's death)."""
+    return rule not in (ESCAPE_RULE, WORKER_DIED_RULE)
+
+
 def _kind(key: Key) -> str:
     return key[0]
 
 
 def shrink(seed: int, part: str, peers: Optional[int], seconds: float,
-           progress: Callable[[int, int], None] = lambda tries, left: None
+           progress: Callable[[int, int], None] = lambda tries, left: None,
+           record_dir: Optional[Path] = None, record_name: str = ""
            ) -> Union[Shrunk, str]:
-    """The smallest run of seed found in seconds that breaks the rule the seed
-    breaks; or, if there is nothing to shrink, why (a line)."""
+    """The smallest run of seed found in a search of seconds that breaks the
+    rule the seed breaks (made once more at the end, its record saved in
+    record_dir/record_name); or, if there is nothing to shrink, why (a line)."""
     drawn = ChoiceStream()
     first = run_seed(seed, part, peers, choices=drawn)
     if first.ok:
         return f"seed {seed} of {part} passes: nothing to shrink"
-    if first.rule == NOT_FROM_THE_SEED:
+    if not can_shrink(first.rule):
         return (f"seed {seed} of {part} failed through the simulator's real-time watchdog, "
                 "which the seed does not decide: nothing to shrink")
     values = {d.key: d.value for d in drawn.departures}
@@ -116,7 +127,8 @@ def shrink(seed: int, part: str, peers: Optional[int], seconds: float,
     keys = minimizer.minimize([d.key for d in drawn.departures])
     took = time.monotonic() - began
     final = ChoiceStream(keep={key: values[key] for key in keys})
-    again = run_seed(seed, part, first.peers, choices=final)
+    again = run_seed(seed, part, first.peers, record_dir, choices=final,
+                     record_name=record_name)
     if again.ok or again.rule != first.rule:
         # A run is a function of its choices: only what real time decides
         # (the watchdog) can make the same choices fail otherwise.
@@ -170,6 +182,13 @@ def read(path: Path) -> Replay:
             raise ReplayFileError(f"replay file {path}: field {name!r} should be a "
                                   f"{kind.__name__}, not {value!r}")
     replay = Replay(**{name: data[name] for name in _FIELDS})
+    if replay.part not in PARTS:
+        raise ReplayFileError(f"replay file {path}: part {replay.part!r} is none of "
+                              f"{', '.join(PARTS)}")
+    if not 1 <= replay.peers <= MAX_PEERS or replay.seed < 0:
+        raise ReplayFileError(f"replay file {path}: a seed is a number from 0 up and a "
+                              f"cluster has 1 to {MAX_PEERS} peers; the file has seed "
+                              f"{replay.seed}, {replay.peers} peers")
     try:
         replay.keep()
     except (KeyError, TypeError, ValueError) as err:
@@ -229,9 +248,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     to_replay.add_argument("--record-failed", type=Path, default=None)
     args = parser.parse_args(argv)
     out = _own_stdout()
-    if args.mode == "shrink":
-        return _shrink_main(args, out)
-    return _replay_main(args, out)
+    try:
+        if args.mode == "shrink":
+            return _shrink_main(args, out)
+        return _replay_main(args, out)
+    except KeyboardInterrupt:
+        _say(out, [f"raft-chaos: {args.mode} interrupted"])
+        return 130
 
 
 def _own_stdout() -> IO[str]:
@@ -258,19 +281,25 @@ def _shrink_main(args: argparse.Namespace, out: IO[str]) -> int:
             _say(out, [f"  shrinking: {tries} tries, {_count(left, 'departure')} left, "
                        f"{now - began:.0f} s"])
 
-    _say(out, [f"raft-chaos: shrinking seed {args.seed} of {args.part} (at most "
-               f"{args.time:g} s; the seed's run is the fallback)"])
-    found = shrink(args.seed, args.part, args.peers, args.time, progress)
-    if isinstance(found, str):
-        _say(out, [f"raft-chaos: {found}"])
-        return 1
-    args.dir.mkdir(parents=True, exist_ok=True)
     stem = f"chaos-{args.part}-seed-{args.seed}"
     path = args.dir / f"{stem}.json"
+    try:  # (before the search: a folder that cannot be written is said at once)
+        args.dir.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError as err:
+        _say(out, [f"raft-chaos: --shrink-dir {args.dir}: cannot write {path} there: "
+                   f"{err.strerror}"])
+        return 2
+    _say(out, [f"raft-chaos: shrinking seed {args.seed} of {args.part} (a search of at most "
+               f"{args.time:g} s; the seed's run is the fallback)"])
+    found = shrink(args.seed, args.part, args.peers, args.time, progress,
+                   args.dir, f"{stem}-shrunk.jsonl")
+    if isinstance(found, str):
+        path.unlink()
+        _say(out, [f"raft-chaos: {found}"])
+        return 1
     write(path, found.replay)
-    # The record of the shrunk run, made once more with its record kept.
-    result, _ = rerun(found.replay, args.dir, f"{stem}-shrunk.jsonl")
-    _say(out, account(found, path, result.record_path))
+    _say(out, account(found, path, found.result.record_path))
     return 0
 
 
@@ -300,5 +329,6 @@ def _replay_main(args: argparse.Namespace, out: IO[str]) -> int:
     _say(out, [f"raft-chaos: the replay of {args.file} differs from the shrunk run: it {how} "
                f"(recorded: '{replay.rule}'), making {len(made)} of the file's "
                f"{len(wanted)} departures. Has raft.py changed since the file was written? "
-               f"The seed itself: {replay_command(replay.seed, replay.part, replay.peers)}"])
+               "The seed itself: "
+               f"{replay_command(replay.seed, replay.part, replay.peers, replay.race)}"])
     return 0 if result.ok else 1

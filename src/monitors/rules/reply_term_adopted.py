@@ -93,12 +93,13 @@ class _Terms:
         sent = event["sent"]
         if not told or sent >= self.crashed_at.get(life, float("inf")):
             return None
-        # The earliest reply, before this send, that told of a newer term
-        # (told is in the order the replies came).
+        # The earliest reply, before this send, that told of a newer term (the
+        # record's order may differ from the replies' times by a little).
+        first: Optional[Tuple[float, Event]] = None
         for done, newer, reply in told:
-            if newer > term and done < sent:
-                return sent - done, reply, event
-        return None
+            if newer > term and done < sent and (first is None or done < first[0]):
+                first = (done, reply)
+        return None if first is None else (sent - first[0], first[1], event)
 
 
 def stale_sends(events: Iterable[Event]) -> List[Stale]:
