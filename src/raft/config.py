@@ -344,23 +344,31 @@ class Config:
         """applier's checks, and a snapshot every SnapShotInterval entries."""
         with self.mu:
             rf = self.rafts[i]
+            life = self.lives[i]
         for m in self._messages(i, applyCh):
             err_msg = ""
             if m.SnapshotValid:
                 with self.mu:
+                    if self.lives[i] != life:
+                        continue  # (see below)
                     err_msg = self.ingestSnap(i, m.Snapshot, m.SnapshotIndex)
             elif m.CommandValid:
-                if m.CommandIndex != self.lastApplied[i] + 1:
-                    err_msg = (
-                        f"server {i} apply out of order, expected index "
-                        f"{self.lastApplied[i] + 1}, got {m.CommandIndex}"
-                    )
-                if not err_msg:
-                    with self.mu:
-                        err_msg, prevok = self.checkLogs(i, m)
-                    if m.CommandIndex > 1 and not prevok:
-                        err_msg = f"server {i} apply out of order {m.CommandIndex}"
                 with self.mu:
+                    if self.lives[i] != life:
+                        # Taken from this incarnation just before its crash, and
+                        # judged after the restart reset lastApplied: not the new
+                        # incarnation's apply. (Go's applierSnap judges it against
+                        # the new lastApplied, a rare false "out of order".)
+                        continue
+                    if m.CommandIndex != self.lastApplied[i] + 1:
+                        err_msg = (
+                            f"server {i} apply out of order, expected index "
+                            f"{self.lastApplied[i] + 1}, got {m.CommandIndex}"
+                        )
+                    if not err_msg:
+                        err_msg, prevok = self.checkLogs(i, m)
+                        if m.CommandIndex > 1 and not prevok:
+                            err_msg = f"server {i} apply out of order {m.CommandIndex}"
                     self.lastApplied[i] = m.CommandIndex
                 if (m.CommandIndex + 1) % SnapShotInterval == 0:
                     w = io.BytesIO()

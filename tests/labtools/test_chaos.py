@@ -388,3 +388,15 @@ def test_a_nemesis_fault_is_a_choice_key_of_its_own_shape() -> None:
 def test_a_failure_message_names_its_rule(message: str, rule: str) -> None:
     from labtools.chaos.judgement import rule_of
     assert rule_of(message + "\nmore lines") == rule
+
+
+def test_a_message_taken_just_before_a_crash_is_not_judged_against_the_restart() -> None:
+    # A shrunk 2D run of the solution: S1 is crashed right after accepting
+    # entries while the tester's reader holds its last apply; the restart
+    # resets lastApplied before the reader judges it. The run must still
+    # make every departure of the file (the same path), and pass.
+    replay = ROOT / "tests" / "labtools" / "data" / "chaos-2D-seed-625553465.json"
+    code, out = _chaos(ROOT, "--replay", str(replay))
+    assert code == 0, out
+    assert "it passed (recorded: 'commands applied in log order'), making 11 of the file's " \
+        "11 departures" in out, out

@@ -208,7 +208,7 @@ def account(shrunk: Shrunk, replay_path: Path, record_path: Optional[str]) -> Li
              f"run): {_count(faults, 'fault')} of the nemesis, {count - faults} of the "
              f"simulator and the network",
              f"broken rule: {replay.rule}"]
-    for departure in shrunk.departures[:ACCOUNT_LIMIT]:
+    for departure in sorted(shrunk.departures, key=lambda d: d.at)[:ACCOUNT_LIMIT]:
         who = "the nemesis: " if departure.kind == ACTION else ""
         lines.append(f"  {departure.at:8.3f} s  {who}{departure.what}")
     if count > ACCOUNT_LIMIT:
@@ -318,7 +318,7 @@ def _replay_main(args: argparse.Namespace, out: IO[str]) -> int:
                  f"breaks '{replay.rule}' as recorded, with its "
                  f"{_count(len(made), 'departure')}"]
         lines += [f"  {d.at:8.3f} s  {'the nemesis: ' if d.kind == ACTION else ''}{d.what}"
-                  for d in made[:ACCOUNT_LIMIT]]
+                  for d in sorted(made, key=lambda d: d.at)[:ACCOUNT_LIMIT]]
         lines += [f"  {line}" for line in result.message.rstrip().splitlines()[:40]]
         if result.record_path:
             lines.append(f"record: {result.record_path} (raft-timeline {result.record_path} "
@@ -328,7 +328,7 @@ def _replay_main(args: argparse.Namespace, out: IO[str]) -> int:
     how = "passed" if result.ok else f"broke '{result.rule}'"
     _say(out, [f"raft-chaos: the replay of {args.file} differs from the shrunk run: it {how} "
                f"(recorded: '{replay.rule}'), making {len(made)} of the file's "
-               f"{len(wanted)} departures. Has raft.py changed since the file was written? "
+               f"{len(wanted)} departures. Has the code changed since the file was written? "
                "The seed itself: "
                f"{replay_command(replay.seed, replay.part, replay.peers, replay.race)}"])
     return 0 if result.ok else 1
