@@ -41,11 +41,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     sys.stdout = sys.stderr
     if util.Debug:
         logging.basicConfig(stream=sys.stderr, format="%(message)s")
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        part, seed = line.split()
-        result = run_seed(int(seed), part, args.peers, args.record_failed, args.lags)
-        results.write(json.dumps(result.to_json()) + "\n")
-        results.flush()
+    try:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            part, seed = line.split()
+            result = run_seed(int(seed), part, args.peers, args.record_failed, args.lags)
+            results.write(json.dumps(result.to_json()) + "\n")
+            results.flush()
+    except BrokenPipeError:
+        pass  # the command is gone (killed): so is the one who wanted the result
     return 0
