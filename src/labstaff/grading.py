@@ -44,7 +44,7 @@ from typing import Callable, List, Optional, Sequence
 from labstaff import reasons
 from labstaff.channel import HARNESS_CHANGED, HARNESS_CHANGED_WORD
 from labstaff.isolation import Isolation
-from labstaff.sandbox import Sandbox
+from labstaff.sandbox import EXIT_AFTER_VERDICT_S, Sandbox
 
 # The lab's packages sit beside this one (in src/, or in site-packages when
 # installed); found by path, since importing `raft` from a folder holding a
@@ -167,7 +167,9 @@ def run_test(sandbox: Sandbox, name: str, test_timeout: float,
     elif verdict is not None and verdict.word == HARNESS_CHANGED_WORD:
         why.cause = f"{HARNESS_CHANGED}: {verdict.detail.replace(',', ', ')}"
     elif verdict is not None and verdict.passed:
-        why.cause = "the test passed, but its process did not exit: threads still running"
+        why.cause = (f"the test passed, but its process had not exited "
+                     f"{EXIT_AFTER_VERDICT_S:g} s later; where it was: "
+                     f"{reasons.at_exit(run.stacks)}")
     elif verdict is None and run.status is None:
         reason = f"did not finish within {limit:.0f} s (the test's limit is {test_timeout:.0f} s)"
         why.cause = f"{reason}; {why.cause}"

@@ -203,6 +203,33 @@ def _stack_dump(lines: List[str]) -> Optional[Tuple[str, List[Tuple[str, List[st
     return after, threads
 
 
+def at_exit(stacks: str) -> str:
+    """Where a process that would not exit was, from the stacks it wrote when
+    asked (faulthandler's dump): each thread's innermost frame in the lab's
+    files, or why none is named."""
+    lines = stacks.splitlines()
+    if not any(DUMP_THREAD.match(line.strip()) for line in lines):
+        return "it wrote no stacks when asked"
+    places: List[str] = []
+    threads = 0
+    innermost = False
+    for line in lines:
+        if DUMP_THREAD.match(line.strip()):
+            threads += 1
+            innermost = True
+            continue
+        frame = FRAME.match(line)
+        if frame is not None and threads and innermost and LAB_FILE.search(frame["path"]):
+            innermost = False
+            places.append(f"{_lab_path(frame['path'])} line {frame['line']}, in "
+                          f"{frame['func']}{_source(frame['path'], frame['line'])}")
+    if not places:
+        return f"{threads} thread(s), none of them in the lab's files (pytest's own exit)"
+    shown = list(dict.fromkeys(places))
+    return f"{threads} thread(s); in the lab's files: " + "; ".join(shown[:4]) + \
+        (f"; and {len(shown) - 4} more" if len(shown) > 4 else "")
+
+
 def _source(path: str, line: str) -> str:
     """': the source line', if the file is still there to read."""
     try:

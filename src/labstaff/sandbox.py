@@ -39,14 +39,19 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
-from labstaff.channel import CHANNEL_ENV, FAILED, HARNESS_CHANGED_WORD, PASSED
+from labstaff.channel import (CHANNEL_ENV, FAILED, HARNESS_CHANGED_WORD, PASSED,
+                              STACKS_SIGNAL)
 from labstaff.isolation import Isolation, kill_all_processes_of
 
-# How long a process may take to exit once it has sent its verdict
-# (threads left running would keep it alive).
-EXIT_AFTER_VERDICT_S = 5.0
+# How long a process may take to exit once it has sent its verdict. The lab's
+# pytest plugin ends a process whose threads outlive the tests within a few
+# seconds; a starved machine (Gradescope's half a CPU, shared) needs longer.
+EXIT_AFTER_VERDICT_S = 15.0
+# A process still running then is asked for every thread's stack
+# (channel.STACKS_SIGNAL) and given this long to write them before it is killed.
+STACKS_AT_EXIT_S = 2.0
 # More verdict bytes than this are a submission flooding the pipe.
 VERDICT_LIMIT = 1 << 16
 POLL_S = 0.2
@@ -81,6 +86,9 @@ class Run:
     output: str
     verdict: Optional[Verdict]
     seconds: float
+    # What a process that would not exit after its verdict wrote when asked
+    # for its threads' stacks (STACKS_SIGNAL); "" otherwise.
+    stacks: str = ""
 
     def ending(self) -> str:
         """How the process ended, in words."""
@@ -244,7 +252,8 @@ class Sandbox:
                 os.close(secret_r)
                 os.close(verdict_w)
             try:
-                status = self._wait(process, timeout, verdict_r, received, secret, name)
+                status, stacks_at = self._wait(process, timeout, verdict_r, received, secret,
+                                               name, output.fileno())
             finally:
                 self._end_everything(process)
                 _drain(verdict_r, received)
@@ -252,16 +261,19 @@ class Sandbox:
             output.seek(0)
             text = output.read().decode(errors="replace")
         verdict = parse_verdict(bytes(received), secret, name) if name is not None else None
-        return Run(status, text, verdict, time.monotonic() - t0)
+        stacks = "" if stacks_at is None else text[stacks_at:]
+        return Run(status, text[:stacks_at], verdict, time.monotonic() - t0, stacks)
 
     def _wait(self, process: subprocess.Popen, timeout: float, verdict_r: int,
-              received: bytearray, secret: bytes, name: Optional[str]) -> Optional[int]:
-        """The exit status, or None if the process had to be stopped."""
+              received: bytearray, secret: bytes, name: Optional[str],
+              output: int) -> Tuple[Optional[int], Optional[int]]:
+        """(The exit status, or None if the process had to be stopped; where in
+        the output the stacks it was asked for begin, if it was asked)."""
         deadline = time.monotonic() + timeout
         heard = False
         while True:
             try:
-                return process.wait(timeout=POLL_S)
+                return process.wait(timeout=POLL_S), None
             except subprocess.TimeoutExpired:
                 pass
             _drain(verdict_r, received)
@@ -269,7 +281,20 @@ class Sandbox:
                 heard = True
                 deadline = min(deadline, time.monotonic() + EXIT_AFTER_VERDICT_S)
             if time.monotonic() >= deadline:
-                return None
+                if heard and STACKS_SIGNAL is not None:
+                    return None, self._ask_for_stacks(process, output)
+                return None, None
+
+    def _ask_for_stacks(self, process: subprocess.Popen, output: int) -> int:
+        """Have a process that will not exit write where its threads are; where
+        in its output that begins."""
+        begins = os.fstat(output).st_size
+        try:
+            process.send_signal(STACKS_SIGNAL)
+            process.wait(timeout=STACKS_AT_EXIT_S)
+        except (ProcessLookupError, PermissionError, subprocess.TimeoutExpired):
+            pass  # (killed next either way)
+        return begins
 
     def _end_everything(self, process: subprocess.Popen) -> None:
         """Kill the process, its group, and (as root) everything its user runs."""

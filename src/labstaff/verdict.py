@@ -31,6 +31,7 @@ docs/grader-defences.md ("Not defended").
 
 from __future__ import annotations
 
+import faulthandler
 import importlib
 import os
 import sys
@@ -39,7 +40,8 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from labstaff.channel import CHANNEL_ENV, FAILED, HARNESS_CHANGED, HARNESS_CHANGED_WORD, PASSED
+from labstaff.channel import (CHANNEL_ENV, FAILED, HARNESS_CHANGED, HARNESS_CHANGED_WORD,
+                              PASSED, STACKS_SIGNAL)
 from labstaff.integrity import Snapshot
 
 PASSED_MARK = "... Passed --"
@@ -205,6 +207,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if spec is None:
         return
     secret, verdict_fd = _open_channel(spec)
+    if STACKS_SIGNAL is not None:
+        # For a process that will not exit: pytest's own faulthandler is off by
+        # then, so the stacks the grader asks for come from this handler.
+        faulthandler.register(STACKS_SIGNAL, file=sys.__stderr__, all_threads=True)
     guard = _Guard(secret, verdict_fd)
     # Registered first of all (and the secret taken from the environment before
     # any other plugin runs); the snapshot of plugins and hooks waits for

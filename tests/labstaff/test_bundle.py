@@ -185,6 +185,22 @@ def test_threads_left_behind_are_named(root: Path, tmp_path: Path) -> None:
     assert "student-loop" in test["output"].splitlines()[0]
 
 
+def test_a_passed_test_whose_process_will_not_exit_says_where_it_is(
+        root: Path, tmp_path: Path) -> None:
+    folder = solution_with(tmp_path, "stuck_exit", (
+        "    import atexit\n"
+        "    atexit.register(lambda: time.sleep(1000))  # the process never ends\n"
+    ))
+    data, _, _ = grade(root, folder)
+    test = only_test(data)
+    assert data["score"] == 0
+    first = test["output"].splitlines()[0]
+    assert "the test passed, but its process had not exited 15 s later; where it was: " \
+        in first, first
+    assert "raft/raft.py line " in first and "in <lambda>: atexit.register(lambda: " \
+        "time.sleep(1000))" in first, first
+
+
 def test_a_zip_of_a_repository_is_graded(root: Path, tmp_path: Path) -> None:
     folder = tmp_path / "upload"
     folder.mkdir()
