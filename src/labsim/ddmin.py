@@ -1,6 +1,10 @@
 """Delta debugging: the fewest items of a list that still make a test fail.
 
     found = minimize(items, attempt, deadline)
+    keep, minimizer = fewest_departures(drawn, fails_the_same, deadline, tried)
+        the same over a run's departures (labsim.choices): what
+        ChoiceStream(keep=keep) makes is the smallest run found that fails
+        the same way (pytest --sim-shrink's and raft-chaos --shrink's search)
 
 attempt(subset) runs the test with only those items and returns None when
 it does not fail the way wanted, else the items the run actually used (a
@@ -25,7 +29,10 @@ is the input at worst.
 from __future__ import annotations
 
 import time
-from typing import Callable, Dict, FrozenSet, Hashable, List, Optional, Sequence, TypeVar
+from typing import (Any, Callable, Dict, FrozenSet, Hashable, List, Optional, Sequence, Tuple,
+                    TypeVar)
+
+from labsim.choices import ChoiceStream, Key
 
 Item = TypeVar("Item", bound=Hashable)
 
@@ -161,3 +168,31 @@ def minimize(items: Sequence[Item], attempt: Callable[[List[Item]], Optional[Lis
              group_of: Optional[Callable[[Item], Hashable]] = None) -> List[Item]:
     """The smallest failing subset of items found by the deadline; see the module doc."""
     return Minimizer(attempt, deadline, group_of=group_of).minimize(items)
+
+
+def fewest_departures(drawn: ChoiceStream, fails_the_same: Callable[[ChoiceStream], bool],
+                      deadline: float,
+                      tried: Callable[[Optional[int]], None] = lambda departures: None
+                      ) -> Tuple[Dict[Key, Any], Minimizer]:
+    """The fewest of drawn's departures found by deadline with which a run, calm
+    elsewhere, still fails the same way, as ChoiceStream's keep; and the
+    Minimizer (its tries, whether it timed out).
+
+    fails_the_same(stream) makes one run with stream (a ChoiceStream keeping
+    some of the departures). tried(n) follows each try: n, the departures of
+    a run that failed the same way, or None. Departures are removed a kind
+    at a time first (all the late timers, all the lost messages, ...).
+    """
+    values = {d.key: d.value for d in drawn.departures}
+
+    def attempt(keys: List[Key]) -> Optional[List[Key]]:
+        stream = ChoiceStream(keep={key: values[key] for key in keys})
+        if not fails_the_same(stream):
+            tried(None)
+            return None
+        tried(len(stream.departures))
+        return [d.key for d in stream.departures]
+
+    minimizer = Minimizer(attempt, deadline=deadline, group_of=lambda key: key[0])
+    keys = minimizer.minimize([d.key for d in drawn.departures])
+    return {key: values[key] for key in keys}, minimizer

@@ -3,6 +3,9 @@
     write(path, replay)           a Replay as JSON (one departure a line)
     replay = read(path)           read and check one; ReplayFileError names the
                                   file and what is wrong with it
+    write_json(path, head, departures), kept(departures)
+                                  the same layout and departures for another
+                                  tool's replay file (raft-chaos --shrink)
 
     pytest --sim --sim-replay FILE [-k TEST]      rerun it (labsim.shrink)
 
@@ -46,8 +49,14 @@ class Replay:
 
     def keep(self) -> Dict[Key, Any]:
         """{key: value} of the departures, for labsim.choices.ChoiceStream(keep=...)."""
-        return {key_from_json(d["key"]): value_from_json(key_from_json(d["key"]), d["value"])
-                for d in self.departures}
+        return kept(self.departures)
+
+
+def kept(departures: List[Dict[str, Any]]) -> Dict[Key, Any]:
+    """{key: value} of departures as a replay file holds them (Departure.to_json),
+    checked (ValueError); for ChoiceStream(keep=...)."""
+    keys = [key_from_json(d["key"]) for d in departures]
+    return {key: value_from_json(key, d["value"]) for key, d in zip(keys, departures)}
 
 
 _FIELDS = {"test": str, "name": str, "seed": int, "strategy": str, "perturb_ms": (int, float),
@@ -56,12 +65,18 @@ _FIELDS = {"test": str, "name": str, "seed": int, "strategy": str, "perturb_ms":
 
 
 def write(path: Union[str, os.PathLike], replay: Replay) -> None:
-    head = {"format": FORMAT, **{name: getattr(replay, name) for name in _FIELDS
-                                 if name != "departures"}}
+    write_json(path, {"format": FORMAT, **{name: getattr(replay, name) for name in _FIELDS
+                                           if name != "departures"}}, replay.departures)
+
+
+def write_json(path: Union[str, os.PathLike], head: Dict[str, Any],
+               departures: List[Dict[str, Any]]) -> None:
+    """head's fields, a line each, then the departures, one a line (a reader
+    can follow them): a replay file (raft-chaos writes its own with this too)."""
     lines = ["{", *(f"  {json.dumps(name)}: {json.dumps(value)}," for name, value in
                     head.items()), '  "departures": [']
-    lines += [f"    {json.dumps(d)}," for d in replay.departures]
-    if replay.departures:
+    lines += [f"    {json.dumps(d)}," for d in departures]
+    if departures:
         lines[-1] = lines[-1].rstrip(",")
     lines += ["  ]", "}"]
     with open(path, "w") as out:

@@ -36,8 +36,8 @@ from typing import Any, Callable, Dict, List, Optional
 import pytest
 
 from labsim import replayfile, seeds
-from labsim.choices import ChoiceStream, Departure, Key
-from labsim.ddmin import Minimizer
+from labsim.choices import ChoiceStream, Departure
+from labsim.ddmin import fewest_departures
 from labsim.errors import SimEscape
 from labsim.replay_command import replay_command
 from labsim.replayfile import Replay, ReplayFileError
@@ -214,30 +214,23 @@ def _shrink(item: pytest.Item, run: Run, log: Log) -> None:
             f"again: {_seed_command(item, seed)}")
         return
     began = time.monotonic()
-    values: Dict[Key, Any] = {d.key: d.value for d in drawn.departures}
     progress = _Progress(config, item.name, seed, len(drawn.departures), began)
 
-    def attempt(keys: List[Key]) -> Optional[List[Key]]:
-        stream = ChoiceStream(keep={key: values[key] for key in keys})
+    def fails_the_same(stream: ChoiceStream) -> bool:
         tried, tried_sim, _ = _one_run(item, run, seed, stream, trial=True)
-        if failure_of(tried) != failure or isinstance(tried_sim.failure, SimEscape):
-            progress.tried(None)
-            return None
-        progress.tried(len(stream.departures))
-        return [d.key for d in stream.departures]
+        return failure_of(tried) == failure and not isinstance(tried_sim.failure, SimEscape)
 
-    minimizer = Minimizer(attempt, deadline=began + config.getoption("shrink_time"),
-                          group_of=_kind)
-    keys = minimizer.minimize([d.key for d in drawn.departures])
+    keep, minimizer = fewest_departures(drawn, fails_the_same,
+                                        began + config.getoption("shrink_time"), progress.tried)
     seconds = time.monotonic() - began
     # The smallest run once more: its page, and the departures as it makes them.
-    final = ChoiceStream(keep={key: values[key] for key in keys})
+    final = ChoiceStream(keep=keep)
     again, _, _ = _one_run(item, run, seed, final, trial=True)
     if failure_of(again) != failure:
         # A run is a function of its choices: only what real time decides (the
         # watchdog) can make the same choices fail otherwise.
         _state["accounts"].append(
-            f"{item.name} seed {seed}: the shrunk run ({_count(len(keys), 'departure')}) "
+            f"{item.name} seed {seed}: the shrunk run ({_count(len(keep), 'departure')}) "
             f"failed otherwise when made again ({failure_of(again)}, not {failure}): is the "
             f"machine so loaded that the watchdog fired? The seed's run stays the way to see "
             f"the failure: {_seed_command(item, seed)}")
@@ -259,10 +252,6 @@ def _shrink(item: pytest.Item, run: Run, log: Log) -> None:
         item.name, seed, failure, final.departures, len(drawn.departures), replay_path=path,
         page=page, tries=minimizer.tries, seconds=seconds, timed_out=minimizer.timed_out,
         seed_command=_seed_command(item, seed)))
-
-
-def _kind(key: Key) -> str:
-    return key[0]
 
 
 def _seed_command(item: pytest.Item, seed: int) -> str:

@@ -37,8 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, IO, List, Optional, Tuple, Union
 
-from labsim.choices import ACTION, ChoiceStream, Departure, Key, key_from_json, value_from_json
-from labsim.ddmin import Minimizer
+from labsim import replayfile
+from labsim.choices import ACTION, ChoiceStream, Departure, Key
+from labsim.ddmin import fewest_departures
 from labtools.chaos.judgement import ESCAPE_RULE, WORKER_DIED_RULE
 from labtools.chaos.parts import FEATURES
 from labtools.chaos.scenario import SeedResult, replay_command, run_seed
@@ -71,8 +72,7 @@ class Replay:
     choices: int = 0
 
     def keep(self) -> Dict[Key, Any]:
-        keys = [key_from_json(d["key"]) for d in self.departures]
-        return {key: value_from_json(key, d["value"]) for key, d in zip(keys, self.departures)}
+        return replayfile.kept(self.departures)
 
 
 @dataclass
@@ -91,10 +91,6 @@ def can_shrink(rule: str) -> bool:
     return rule not in (ESCAPE_RULE, WORKER_DIED_RULE)
 
 
-def _kind(key: Key) -> str:
-    return key[0]
-
-
 def shrink(seed: int, part: str, peers: Optional[int], seconds: float,
            progress: Callable[[int, int], None] = lambda tries, left: None,
            record_dir: Optional[Path] = None, record_name: str = ""
@@ -109,24 +105,23 @@ def shrink(seed: int, part: str, peers: Optional[int], seconds: float,
     if not can_shrink(first.rule):
         return (f"seed {seed} of {part} failed through the simulator's real-time watchdog, "
                 "which the seed does not decide: nothing to shrink")
-    values = {d.key: d.value for d in drawn.departures}
-    left = [len(drawn.departures)]
 
-    def attempt(keys: List[Key]) -> Optional[List[Key]]:
-        stream = ChoiceStream(keep={key: values[key] for key in keys})
+    def fails_the_same(stream: ChoiceStream) -> bool:
         tried = run_seed(seed, part, first.peers, choices=stream)
-        if tried.ok or tried.rule != first.rule:
-            progress(minimizer.tries, left[0])
-            return None
-        left[0] = min(left[0], len(stream.departures))
-        progress(minimizer.tries, left[0])
-        return [d.key for d in stream.departures]
+        return not tried.ok and tried.rule == first.rule
+
+    tries, left = [0], [len(drawn.departures)]
+
+    def tried(departures: Optional[int]) -> None:
+        tries[0] += 1
+        if departures is not None:
+            left[0] = min(left[0], departures)
+        progress(tries[0], left[0])
 
     began = time.monotonic()
-    minimizer = Minimizer(attempt, deadline=began + seconds, group_of=_kind)
-    keys = minimizer.minimize([d.key for d in drawn.departures])
+    keep, minimizer = fewest_departures(drawn, fails_the_same, began + seconds, tried)
     took = time.monotonic() - began
-    final = ChoiceStream(keep={key: values[key] for key in keys})
+    final = ChoiceStream(keep=keep)
     again = run_seed(seed, part, first.peers, record_dir, choices=final,
                      record_name=record_name)
     if again.ok or again.rule != first.rule:
@@ -157,12 +152,9 @@ _FIELDS = {"part": str, "seed": int, "peers": int, "race": bool, "rule": str,
 
 
 def write(path: Path, replay: Replay) -> None:
-    """The replay as JSON, one departure a line (a reader can follow them)."""
-    head = json.dumps({"format": FORMAT, **{name: getattr(replay, name) for name in _FIELDS
-                                            if name != "departures"}})
-    departures = ",\n".join("  " + json.dumps(d) for d in replay.departures)
-    path.write_text(head[:-1] + ', "departures": ['
-                    + (f"\n{departures}\n" if departures else "") + "]}\n")
+    replayfile.write_json(path, {"format": FORMAT, **{
+        name: getattr(replay, name) for name in _FIELDS if name != "departures"}},
+        replay.departures)
 
 
 def read(path: Path) -> Replay:
