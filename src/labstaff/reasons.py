@@ -185,9 +185,14 @@ def _stack_dump(lines: List[str]) -> Optional[Tuple[str, List[Tuple[str, List[st
         return None
     clock = DUMP_START.match(lines[start].strip())["after"]
     seconds = sum(float(part) * 60 ** i for i, part in enumerate(reversed(clock.split(":"))))
-    after = f"{seconds:.0f} s"
+    return f"{seconds:.0f} s", _threads(lines[start + 1:])
+
+
+def _threads(lines: List[str]) -> List[Tuple[str, List[str]]]:
+    """The threads of a faulthandler dump that lines begin: [(thread, lab frames
+    innermost first)], up to the first line that is not the dump's."""
     threads: List[Tuple[str, List[str]]] = []
-    for line in lines[start + 1:]:
+    for line in lines:
         head = DUMP_THREAD.match(line.strip())
         if head:
             threads.append((line.strip().rstrip(":"), []))
@@ -200,7 +205,7 @@ def _stack_dump(lines: List[str]) -> Optional[Tuple[str, List[Tuple[str, List[st
         if threads and LAB_FILE.search(frame["path"]):
             threads[-1][1].append(f"{_lab_path(frame['path'])} line {frame['line']}, "
                                   f"in {frame['func']}{_source(frame['path'], frame['line'])}")
-    return after, threads
+    return threads
 
 
 def at_exit(stacks: str) -> str:
@@ -208,25 +213,14 @@ def at_exit(stacks: str) -> str:
     asked (faulthandler's dump): each thread's innermost frame in the lab's
     files, or why none is named."""
     lines = stacks.splitlines()
-    if not any(DUMP_THREAD.match(line.strip()) for line in lines):
+    start = next((i for i, line in enumerate(lines) if DUMP_THREAD.match(line.strip())), None)
+    if start is None:
         return "it wrote no stacks when asked"
-    places: List[str] = []
-    threads = 0
-    innermost = False
-    for line in lines:
-        if DUMP_THREAD.match(line.strip()):
-            threads += 1
-            innermost = True
-            continue
-        frame = FRAME.match(line)
-        if frame is not None and threads and innermost and LAB_FILE.search(frame["path"]):
-            innermost = False
-            places.append(f"{_lab_path(frame['path'])} line {frame['line']}, in "
-                          f"{frame['func']}{_source(frame['path'], frame['line'])}")
-    if not places:
-        return f"{threads} thread(s), none of them in the lab's files (pytest's own exit)"
-    shown = list(dict.fromkeys(places))
-    return f"{threads} thread(s); in the lab's files: " + "; ".join(shown[:4]) + \
+    threads = _threads(lines[start:])
+    shown = list(dict.fromkeys(frames[0] for _, frames in threads if frames))
+    if not shown:
+        return f"{len(threads)} thread(s), none of them in the lab's files (pytest's own exit)"
+    return f"{len(threads)} thread(s); in the lab's files: " + "; ".join(shown[:4]) + \
         (f"; and {len(shown) - 4} more" if len(shown) > 4 else "")
 
 
