@@ -203,18 +203,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _shrink(result: SeedResult, args: argparse.Namespace) -> None:
     """Shrink the failing seed in a process of its own (its account is printed)."""
-    sys.stdout.flush()
-    try:
-        code = subprocess.run(command_of("shrinking", [
-            "shrink", result.part, str(result.seed), "--peers", str(result.peers),
-            "--time", f"{args.shrink_time:g}", "--dir", str(args.shrink_dir)])).returncode
-    except KeyboardInterrupt:
-        print("raft-chaos: shrinking interrupted; the seed's replay command above stands",
-              flush=True)
-        return
-    if code not in (0, 1, 2, 130):
-        print(f"raft-chaos: the shrinking process ended with status {code} (its report is on "
-              "stderr above); the seed's replay command above stands", flush=True)
+    _run_shrinking(["shrink", result.part, str(result.seed), "--peers", str(result.peers),
+                    "--time", f"{args.shrink_time:g}", "--dir", str(args.shrink_dir)],
+                   "shrinking", "; the seed's replay command above stands")
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -222,16 +213,21 @@ def _replay(args: argparse.Namespace) -> int:
     if replay.race:
         os.environ[racecheck.ENV_VAR] = "1"
     options = ["--record-failed", str(args.record_failed)] if args.record_failed else []
+    return _run_shrinking(["replay", str(args.replay), *options], "replay", "")
+
+
+def _run_shrinking(argv: List[str], what: str, after: str) -> int:
+    """labtools.chaos.shrinking's main(argv) in a process of its own (it prints
+    its account); its exit status, or 130 for Ctrl-C, or 1 if it died, as said."""
     sys.stdout.flush()
     try:
-        code = subprocess.run(command_of("shrinking", ["replay", str(args.replay), *options])
-                              ).returncode
+        code = subprocess.run(command_of("shrinking", argv)).returncode
     except KeyboardInterrupt:
-        print("raft-chaos: replay interrupted", flush=True)
+        print(f"raft-chaos: {what} interrupted{after}", flush=True)
         return 130
     if code not in (0, 1, 2, 130):
-        print(f"raft-chaos: the replay's process ended with status {code} (its report is on "
-              "stderr above)", flush=True)
+        print(f"raft-chaos: the {what} process ended with status {code} (its report is on "
+              f"stderr above){after}", flush=True)
         return 1
     return code
 
