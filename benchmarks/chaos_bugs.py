@@ -45,6 +45,11 @@ from tests.bugs import CHAOS_RUNNER, Bug, catalogue
 KILL_AFTER_S = 60.0
 
 
+def _without_debug() -> dict:
+    """This environment without RAFT_DEBUG (raft-chaos's output is what is read)."""
+    return {name: value for name, value in os.environ.items() if name != "RAFT_DEBUG"}
+
+
 def run_chaos(bug: Bug, sandbox: Path, cap: float,
               processes: int = 2) -> Tuple[Optional[float], str, str]:
     """(seconds to the FAIL line or None, the rule named, the replay line)."""
@@ -52,8 +57,7 @@ def run_chaos(bug: Bug, sandbox: Path, cap: float,
                "--time", f"{cap:g}"]
     if bug.report:
         command.append("--race")
-    env = dict(os.environ)
-    env.pop("RAFT_DEBUG", None)
+    env = _without_debug()
     began = time.monotonic()
     process = subprocess.Popen(command, cwd=sandbox, stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, text=True, env=env)
@@ -93,8 +97,7 @@ def run_shrink(replay: str, sandbox: Path, cap: float) -> Tuple[Optional[Tuple[i
     """((departures kept, the seed's), seconds) of `REPLAY --shrink`; None if it did not shrink."""
     command = [sys.executable, "-c", CHAOS_RUNNER, *replay.split()[1:], "-p", "1", "--shrink",
                "--shrink-time", f"{cap:g}", "--shrink-dir", str(sandbox / "shrunk")]
-    env = dict(os.environ)
-    env.pop("RAFT_DEBUG", None)
+    env = _without_debug()
     done = subprocess.run(command, cwd=sandbox, stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL, text=True, env=env,
                           timeout=cap + 2 * KILL_AFTER_S)

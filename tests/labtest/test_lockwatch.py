@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, List
 
@@ -37,6 +38,17 @@ def watched(label: str, reports: List[str]) -> lockwatch.WatchedLock:
     return lock
 
 
+@contextmanager
+def harness_call(what: str) -> Iterator[None]:
+    """The calling thread is the tester in what (a bounded call into a peer)."""
+    ident = threading.get_ident()
+    outer = lockwatch.calling(ident, what)
+    try:
+        yield
+    finally:
+        lockwatch.done(ident, outer)
+
+
 def hold_while_blocked(lock: Any, released: threading.Event) -> threading.Thread:
     """A thread that takes lock and blocks, lock held, until released is set."""
     def holder() -> None:
@@ -55,15 +67,13 @@ def test_the_testers_wait_on_a_lock_a_blocked_thread_holds_fails_with_both_stack
     lock = watched("S0's lock self.mu", reports)
     released = threading.Event()
     holder = hold_while_blocked(lock, released)
-    ident = threading.get_ident()
-    outer = lockwatch.calling(ident, "S0.GetState()")
     try:
-        t0 = time.monotonic()
-        with pytest.raises(lockwatch.PeerCallStuck) as stuck:
-            lock.acquire()
-        waited = time.monotonic() - t0
+        with harness_call("S0.GetState()"):
+            t0 = time.monotonic()
+            with pytest.raises(lockwatch.PeerCallStuck) as stuck:
+                lock.acquire()
+            waited = time.monotonic() - t0
     finally:
-        lockwatch.done(ident, outer)
         released.set()
         holder.join()
     assert 0.3 <= waited < 2.0
@@ -109,13 +119,9 @@ def test_a_lock_held_for_less_than_the_limit_is_not_reported(quick: None) -> Non
     released = threading.Event()
     holder = hold_while_blocked(lock, released)
     threading.Timer(0.15, released.set).start()
-    ident = threading.get_ident()
-    outer = lockwatch.calling(ident, "S0.GetState()")
-    try:
+    with harness_call("S0.GetState()"):
         with lock:
             pass
-    finally:
-        lockwatch.done(ident, outer)
     holder.join()
     assert reports == []
 
@@ -227,14 +233,10 @@ def test_a_thread_that_takes_its_own_lock_again_is_told_a_lock_is_not_reentrant(
         quick: None) -> None:
     reports: List[str] = []
     lock = watched("S0's lock self.mu", reports)
-    ident = threading.get_ident()
-    outer = lockwatch.calling(ident, "S0's Make()")
-    try:
+    with harness_call("S0's Make()"):
         with lock:
             with pytest.raises(lockwatch.PeerCallStuck) as stuck:
                 lock.acquire()
-    finally:
-        lockwatch.done(ident, outer)
     head = str(stuck.value).splitlines()[0]
     assert head.startswith("lock watchdog: S0's lock self.mu is held by MainThread (the "
                            "tester, in S0's Make()), which has waited 0.")
@@ -270,13 +272,11 @@ def test_a_lock_held_briefly_across_a_stop_of_the_process_is_not_reported(
     stopper = subprocess.Popen(["sh", "-c", f"sleep 0.1; kill -STOP {os.getpid()}; "
                                             f"sleep 1.5; kill -CONT {os.getpid()}"])
     t0 = time.monotonic()
-    ident = threading.get_ident()
-    outer = lockwatch.calling(ident, "S0.GetState()")
     try:
-        with lock:
-            pass
+        with harness_call("S0.GetState()"):
+            with lock:
+                pass
     finally:
-        lockwatch.done(ident, outer)
         stopper.wait()
         holder.join()
     assert time.monotonic() - t0 > 1.5  # (the stop did happen during the wait)
